@@ -1,0 +1,130 @@
+"""Tables and the written interpretation for experiment 01 (architecture comparison)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TYPE_ORDER = ["sts", "pair_classification", "classification", "clustering", "retrieval", "bitext_mining", "robustness"]
+
+
+def main_scores(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows with the task's main metric only (one value per model and task)."""
+    return results[results["main"].astype(bool)].copy()
+
+
+def is_cross_lingual(language: str) -> bool:
+    """zh and zh-en tasks (everything not plain English) form the cross-lingual column group."""
+    return language != "en"
+
+
+def score_table(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Model × task table of main scores; tasks ordered by type, English before cross-lingual."""
+    main = main_scores(results)
+    order = (main.drop_duplicates("task")
+             .assign(_t=lambda d: d["task_type"].map(lambda t: TYPE_ORDER.index(t) if t in TYPE_ORDER else 99),
+                     _x=lambda d: d["language"].map(is_cross_lingual))
+             .sort_values(["_x", "_t", "task"])["task"].tolist())
+    table = main.pivot_table(index="model", columns="task", values="value", aggfunc="first")
+    return table.reindex(index=[m for m in models if m in table.index], columns=order)
+
+
+def type_means(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Model × task-type mean of main scores; cross-lingual tasks get their own column."""
+    main = main_scores(results)
+    main = main[main["task_type"] != "robustness"]
+    group = main["task_type"].where(~main["language"].map(is_cross_lingual), "cross-lingual")
+    table = main.assign(group=group).pivot_table(index="model", columns="group", values="value", aggfunc="mean")
+    cols = [c for c in TYPE_ORDER if c in table.columns] + (["cross-lingual"] if "cross-lingual" in table.columns else [])
+    return table.reindex(index=[m for m in models if m in table.index], columns=cols)
+
+
+def english_mean(results: pd.DataFrame) -> pd.Series:
+    """Mean main score over English, non-intrinsic tasks, per model (the 'overall' ranking)."""
+    main = main_scores(results)
+    main = main[(main["language"] == "en") & (main["task_type"] != "robustness")]
+    return main.groupby("model")["value"].mean().sort_values(ascending=False)
+
+
+def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: dict[str, float],
+                   pooling_groups: dict[str, dict[str, str]]) -> str:
+    """A few sentences written from the numbers: who wins where, and by how much."""
+    lines = []
+    overall = english_mean(results)
+    if overall.empty:
+        return "No English task was scored."
+    best = overall.index[0]
+    lines.append(f"- **Overall (mean main score over {main_scores(results).query('language == \"en\"')['task'].nunique()}"
+                 f" English tasks):** `{best}` ({families.get(best)}) leads with {overall.iloc[0]:.3f}.")
+    by_family = {}
+    for model, score in overall.items():
+        by_family.setdefault(families.get(model, "?"), (model, score))
+    others = [f"{fam} best `{m}` {s:.3f} ({s - overall.iloc[0]:+.3f})" for fam, (m, s) in by_family.items()
+              if m != best]
+    if others:
+        lines.append("- Best of each other family: " + "; ".join(others) + ".")
+    types = type_means(results, list(overall.index) + [m for m in families if m not in overall.index])
+    for col in types.columns:
+        ranked = types[col].dropna().sort_values(ascending=False)
+        if len(ranked) >= 2:
+            lines.append(f"- **{col}:** `{ranked.index[0]}` {ranked.iloc[0]:.3f}, then `{ranked.index[1]}` "
+                         f"{ranked.iloc[1]:.3f}; last `{ranked.index[-1]}` {ranked.iloc[-1]:.3f}.")
+    for label, variants in pooling_groups.items():
+        scores = {name: overall.get(model) for name, model in variants.items() if model in overall.index}
+        if len(scores) >= 2:
+            ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+            text = ", ".join(f"{name} {score:.3f}" for name, score in ranked)
+            lines.append(f"- **Pooling, {label}:** {text} (English mean).")
+    fast = {m: throughput[m] for m in overall.index if m in throughput}
+    if best in fast:
+        quicker = [m for m in fast if fast[m] > fast[best]]
+        if quicker:
+            m = max(quicker, key=lambda k: overall[k])
+            lines.append(f"- **Speed:** `{m}` encodes {fast[m] / fast[best]:.1f}× faster than `{best}` "
+                         f"({fast[m]:.0f} vs {fast[best]:.0f} texts/s) at {overall[m] - overall[best]:+.3f} mean score.")
+    return "\n".join(lines)
+
+
+def heatmap_title(table: pd.DataFrame) -> str:
+    """States who tops the most task columns."""
+    wins = table.idxmax(axis=0).value_counts()
+    return f"{wins.index[0]} has the top score on {wins.iloc[0]} of {table.shape[1]} tasks"
+
+
+def pooling_title(pooling: pd.DataFrame, group_label: str) -> str:
+    """States which variant of one pooling group has the best mean over task types."""
+    cols = [c for c in pooling.columns if c.startswith(f"{group_label}: ")]
+    if not cols:
+        return "Pooling variants by task type"
+    means = pooling[cols].mean(axis=0).sort_values(ascending=False)
+    best, worst = means.index[0].split(": ", 1)[1], means.index[-1].split(": ", 1)[1]
+    return (f"{group_label}: {best} pooling beats {worst} by {means.iloc[0] - means.iloc[-1]:.3f} "
+            f"mean score across task types")
+
+
+def speed_title(frame: pd.DataFrame) -> str:
+    """States the speed ratio and quality gap between the fastest and the best model."""
+    best = frame.loc[frame["quality"].idxmax()]
+    fastest = frame.loc[frame["texts_per_second"].idxmax()]
+    if best["model"] == fastest["model"]:
+        return f"{best['model']} is both the best and the fastest model"
+    return (f"{fastest['model']} encodes {fastest['texts_per_second'] / best['texts_per_second']:.0f}× faster "
+            f"than {best['model']} at {fastest['quality'] - best['quality']:+.3f} mean score")
+
+
+INTRINSIC_METRICS = {
+    "class_cosine_same": "same-class cosine",
+    "class_cosine_different": "different-class cosine",
+    "pca_variance_top20": "variance in top-20 PCs",
+    "anisotropy": "mean random-pair cosine",
+    "cosine_orig_noisy": "cosine(text, 10%-shuffled text)",
+    "similarity_change": "relative similarity change under noise",
+}
+
+
+def intrinsic_table(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Model × intrinsic measure, each averaged over the English tasks that define it."""
+    rows = results[results["metric"].isin(list(INTRINSIC_METRICS)) & (results["language"] == "en")]
+    table = rows.pivot_table(index="model", columns="metric", values="value", aggfunc="mean")
+    table = table.reindex(index=[m for m in models if m in table.index],
+                          columns=[c for c in INTRINSIC_METRICS if c in table.columns])
+    return table.rename(columns=INTRINSIC_METRICS)

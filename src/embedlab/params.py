@@ -1,0 +1,102 @@
+"""Read and validate ``params.yaml``: one group per pipeline stage, plus the model registry."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import yaml
+
+from .errors import EmbedlabError
+
+DEFAULT_PATH = "params.yaml"
+REQUIRED_GROUPS = ("data", "models", "embed")
+SIZE_KEYS = (
+    "sts_pairs", "classification_train", "classification_test", "clustering_texts",
+    "retrieval_queries", "retrieval_corpus", "bitext_pairs", "pair_pairs", "robustness_pairs",
+)
+
+
+def load_params(path: str | Path = DEFAULT_PATH) -> dict:
+    """Load params.yaml and check the groups every stage relies on."""
+    path = Path(path)
+    if not path.exists():
+        raise EmbedlabError(f"params file '{path}' not found", "run from the repository root, or pass --params PATH")
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise EmbedlabError(f"params file '{path}' is not valid YAML{where}", "fix the YAML syntax") from None
+    if not isinstance(params, dict):
+        raise EmbedlabError(f"params file '{path}' must be a mapping of groups", "see the README's params section")
+    for group in REQUIRED_GROUPS:
+        if not isinstance(params.get(group), dict):
+            raise EmbedlabError(f"params.yaml has no '{group}' group (or it is not a mapping)",
+                                f"add a '{group}:' section; see the README")
+    _check_data(params["data"])
+    return params
+
+
+def _check_data(data: dict) -> None:
+    tasks = data.get("tasks")
+    if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) for t in tasks):
+        raise EmbedlabError("params 'data.tasks' must be a non-empty list of task names",
+                            "list tasks such as [STSBenchmark, MRPolarity]")
+    full = data.get("full_size") or []
+    if not isinstance(full, list) or [t for t in full if t not in tasks]:
+        raise EmbedlabError(f"params 'data.full_size' must list tasks from data.tasks, got {full!r}",
+                            "name tasks that are also in data.tasks, or use []")
+    scale = data.get("scale", 1.0)
+    if scale != "full" and not (isinstance(scale, (int, float)) and scale > 0):
+        raise EmbedlabError(f"params 'data.scale' must be a positive number or 'full', got {scale!r}",
+                            "use e.g. scale: 1.0 (default sizes), 0.05 (tiny) or 'full'")
+    sizes = data.get("sizes", {})
+    if not isinstance(sizes, dict):
+        raise EmbedlabError("params 'data.sizes' must be a mapping", f"use keys from {', '.join(SIZE_KEYS)}")
+    for key, value in sizes.items():
+        if key not in SIZE_KEYS:
+            raise EmbedlabError(f"params 'data.sizes' has unknown key '{key}'", f"use one of {', '.join(SIZE_KEYS)}")
+        if value is not None and not (isinstance(value, int) and value > 0):
+            raise EmbedlabError(f"params 'data.sizes.{key}' must be a positive integer or null, got {value!r}",
+                                "null means full size")
+
+
+def scaled_sizes(data: dict) -> dict:
+    """The per-type sample caps after applying ``data.scale`` ('full' removes every cap)."""
+    scale = data.get("scale", 1.0)
+    sizes = dict(data.get("sizes", {}))
+    if scale == "full":
+        return {k: None for k in sizes}
+    # A floor keeps tiny runs meaningful: classification needs a few examples of each label.
+    return {k: (None if v is None else max(8, int(math.ceil(v * scale)))) for k, v in sizes.items()}
+
+
+def experiment_groups(params: dict) -> dict[str, dict]:
+    """Experiment param groups: the top-level keys that name a numbered notebook (``01_...``)."""
+    return {k: v for k, v in params.items() if k[:2].isdigit() and isinstance(v, dict)}
+
+
+def experiment_params(params: dict, name: str) -> dict:
+    """One experiment's group, with a clear error when it is missing."""
+    groups = experiment_groups(params)
+    if name not in groups:
+        raise EmbedlabError(f"params.yaml has no group '{name}'",
+                            f"add it, or use one of: {', '.join(groups) or '(none)'}")
+    return groups[name]
+
+
+def models_needed(params: dict) -> list[str]:
+    """Every model id some experiment asks for, in first-mentioned order (what `embed` encodes)."""
+    seen: dict[str, None] = {}
+    for name, group in experiment_groups(params).items():
+        models = group.get("models", [])
+        if not isinstance(models, list):
+            raise EmbedlabError(f"params '{name}.models' must be a list of model ids", "see the 'models:' registry")
+        for m in models:
+            if m not in params["models"]:
+                known = ", ".join(params["models"])
+                raise EmbedlabError(f"params '{name}.models' names unknown model '{m}'",
+                                    f"add it to the 'models:' registry or use one of: {known}")
+            seen.setdefault(m, None)
+    return list(seen)

@@ -1,0 +1,58 @@
+"""Smoke test: the whole DVC pipeline (prepare -> embed -> notebook -> report) on tiny params."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+TINY_TASKS = ["LeeDocSimilarity", "MRPolarity", "BrownGenreClustering", "RottenTomatoesPlotRetrieval",
+              "HSKBitextMining", "RobustnessWordOrder", "STSBenchmark", "MRPC"]
+TINY_MODELS = ["all-MiniLM-L6-v2", "minilm-bert-cls", "glove-6b-50d"]
+
+
+def _run(cmd, cwd, env):
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+@pytest.mark.smoke
+@pytest.mark.large
+def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params):
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(root / "dvc.yaml", project)
+    shutil.copytree(root / "notebooks", project / "notebooks")
+    shutil.copytree(root / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    params = dict(repo_params)
+    params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS)
+    group = dict(params["01_architecture_comparison"], models=TINY_MODELS, n_experiments=1)
+    group["pooling_groups"] = {"MiniLM weights": {"sentence-transformers": "all-MiniLM-L6-v2", "CLS": "minilm-bert-cls"}}
+    params["01_architecture_comparison"] = group
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = dict(os.environ, EMBEDLAB_MIRROR=str(mirror), DVC_NO_ANALYTICS="1",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               PYTHONPATH=str(project / "src"))
+    dvc = [sys.executable, "-m", "dvc"]
+    _run([*dvc, "init", "--no-scm", "-q"], project, env)
+    _run([*dvc, "repro"], project, env)
+
+    metrics = json.loads((project / "reports/metrics/01_architecture_comparison.json").read_text())
+    scored = {(r["model"], r["task"]) for r in metrics["results"]}
+    assert scored == {(m, t) for m in TINY_MODELS for t in TINY_TASKS}
+    prov = metrics["provenance"]
+    assert set(prov["models"]) == set(TINY_MODELS)
+    assert all(prov["datasets"][t].get("checksum") for t in TINY_TASKS)
+    assert prov["libraries"]["mteb"] and prov["wall_time_seconds"] > 0
+    figures = sorted(p.name for p in (project / "reports/figures/01_architecture_comparison").glob("*.png"))
+    assert figures == ["heatmap_main_scores.png", "pooling_variants.png", "quality_vs_throughput.png"]
+    executed = json.loads((project / "reports/01_architecture_comparison.ipynb").read_text())
+    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert "01_architecture_comparison" in (project / "reports/SUMMARY.md").read_text()
+    status = _run([*dvc, "status"], project, env)
+    assert "changed" not in status and "modified" not in status, status
