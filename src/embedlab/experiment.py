@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 from .errors import EmbedlabError
 from .params import load_params
