@@ -25,3 +25,12 @@ def mirror() -> Path:
 @pytest.fixture(scope="session")
 def repo_params() -> dict:
     return yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """EMBEDLAB_SKIP_LARGE=1 skips the tests that load real models (they run by default, CI included)."""
+    if os.environ.get("EMBEDLAB_SKIP_LARGE") not in (None, "", "0"):
+        skip = pytest.mark.skip(reason="EMBEDLAB_SKIP_LARGE is set")
+        for item in items:
+            if "large" in item.keywords:
+                item.add_marker(skip)

@@ -131,3 +131,29 @@ def intrinsic_table(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     table = table.reindex(index=[m for m in models if m in table.index],
                           columns=[c for c in INTRINSIC_METRICS if c in table.columns])
     return table.rename(columns=INTRINSIC_METRICS)
+
+
+def scaling_sensitivity(task: dict, encoders: dict, seed: int = 0) -> pd.DataFrame:
+    """Logistic-regression accuracy on raw vs standardized embeddings (the whole train split).
+
+    mteb's classifier sees raw vectors; models whose cosines are compressed into a narrow band
+    (anisotropic spaces) can underfit there with the default regularization. ``encoders`` maps
+    model id -> store.LookupEncoder for ``task``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    train, test = task["splits"]["train"], task["splits"]["test"]
+    rows = []
+    for model, encoder in encoders.items():
+        x_train, x_test = encoder.lookup(train["text"], "query"), encoder.lookup(test["text"], "query")
+        scaler = StandardScaler().fit(x_train)
+        row = {"model": model}
+        for name, (a, b) in {"raw": (x_train, x_test),
+                             "standardized": (scaler.transform(x_train), scaler.transform(x_test))}.items():
+            clf = LogisticRegression(max_iter=100, random_state=seed).fit(a, train["label"])
+            row[f"accuracy_{name}"] = clf.score(b, test["label"])
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("model")
+    frame["gain_from_standardizing"] = frame["accuracy_standardized"] - frame["accuracy_raw"]
+    return frame

@@ -833,7 +833,9 @@ def _load_full(spec: TaskSpec, mirror: _Mirror, assets: Path, seed: int, hub_sta
                 word in cls.__name__ for cls in type(exc).__mro__ for word in ("Connection", "Offline")):
             hub_state["offline"] = _one_line(exc)
         raise _Unavailable(f"{mirror_reason}; hub load of {spec.hub_id}@{(spec.hub_revision or 'main')[:8]} "
-                           f"failed ({_one_line(exc)})") from None
+                           f"failed ({_one_line(exc)})",
+                           "set data.mirror (or EMBEDLAB_MIRROR) to the benchmark mirror folder, "
+                           "or run where the Hugging Face Hub is reachable") from None
     return splits, {"source": "hub", "origin": f"hf://datasets/{spec.hub_id}@{spec.hub_revision}", "files": {}}
 
 

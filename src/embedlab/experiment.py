@@ -89,6 +89,11 @@ class Experiment:
             rows.append(json.loads(path.read_text(encoding="utf-8")))
         return pd.DataFrame(rows)
 
+    def throughput_baseline(self) -> dict:
+        """Plain SentenceTransformer.encode on the same sentences (written by the embed stage)."""
+        path = EMBEDDINGS_DIR / "throughput_baseline.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
     def provenance(self, models: list[str], tasks: list[str]) -> dict:
         """Models with source/version, dataset checksums, params, library versions, wall time."""
         index = json.loads((TASKS_DIR / "index.json").read_text(encoding="utf-8"))

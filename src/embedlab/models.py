@@ -486,6 +486,11 @@ def _hub_error(spec: ModelSpec, name: str, exc: Exception) -> EmbedlabError:
     )
 
 
+def model_location(spec: ModelSpec, cache_dir: str | Path = "data/models") -> str:
+    """The folder (or hub id) a spec loads from, e.g. to time plain SentenceTransformer.encode on it."""
+    return _location(spec, Path(cache_dir))
+
+
 def _location(spec: ModelSpec, cache_dir: Path, source: dict | None = None) -> str:
     """What ``from_pretrained`` gets: a local path for package / path sources, the id for hub."""
     source = source or spec.source
