@@ -26,6 +26,21 @@ def summary(results: pd.DataFrame, models: list[str]) -> dict:
     return {m: {k: round(float(v), 4) for k, v in row.items() if pd.notna(v)} for m, row in table.iterrows()}
 
 
+def _show_in_notebook(fig, path: Path) -> None:
+    """Show the saved PNG inline when running under IPython (the figures module uses the Agg backend,
+    which registers no inline display), then free the figure."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(Image(filename=str(path)))
+
+
 class Experiment:
     """One experiment: its name, its params group, its clock, its output paths."""
 
@@ -124,4 +139,5 @@ class Experiment:
         """Save a figure as PNG under reports/figures/<name>/."""
         path = self.figures_dir / f"{stem}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
+        _show_in_notebook(fig, path)
         return path
