@@ -111,8 +111,7 @@ class Experiment:
 
     def provenance(self, models: list[str], tasks: list[str]) -> dict:
         """Models with source/version, dataset checksums, params, library versions, wall time."""
-        index = json.loads((TASKS_DIR / "index.json").read_text(encoding="utf-8"))
-        index = index.get("tasks", index)
+        index = json.loads((TASKS_DIR / "index.json").read_text(encoding="utf-8"))["tasks"]
         model_meta = {}
         for model in models:
             metas = sorted((EMBEDDINGS_DIR / model).glob("*.meta.json"))

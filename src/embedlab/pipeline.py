@@ -41,9 +41,9 @@ def prepare(params_path: str | Path = "params.yaml") -> dict:
         data["tasks"], mirror=resolve_mirror(data, params_path), sizes=scaled_sizes(data),
         seed=int(data.get("seed", 0)), out_dir=TASKS_DIR, full_size=data.get("full_size") or (),
     )
-    missing = [name for name, rec in index.get("tasks", index).items() if not rec.get("available", True)]
-    for name in missing:
-        print(f"note: task {name} unavailable: {index.get('tasks', index)[name].get('reason')}")
+    for name, record in index["tasks"].items():
+        if not record["available"]:
+            print(f"note: task {name} unavailable: {record['reason']}")
     return index
 
 
@@ -53,8 +53,7 @@ def available_tasks(tasks_dir: Path = TASKS_DIR) -> list[str]:
     if not path.exists():
         raise EmbedlabError(f"{path} not found", "run `dvc repro prepare` first")
     index = json.loads(path.read_text(encoding="utf-8"))
-    records = index.get("tasks", index)
-    return [name for name, rec in records.items() if rec.get("available", True)]
+    return [name for name, record in index["tasks"].items() if record["available"]]
 
 
 def embed(params_path: str | Path = "params.yaml") -> None:
@@ -75,11 +74,12 @@ def embed(params_path: str | Path = "params.yaml") -> None:
     baseline = settings.get("throughput_baseline")
     if baseline:
         _measure_st_baseline(registry[baseline], bench_texts, settings)
+    texts = {name: texts_to_embed(task) for name, task in tasks.items()}
     for group in groups:
         fingerprints = {s.id: sha256_json(model_provenance(s)) for s in group.specs}
         todo = [name for name, task in tasks.items()
                 if not all(is_current(EMBEDDINGS_DIR, s.id, name, task["checksum"], fingerprints[s.id],
-                                      roles=texts_to_embed(task).keys())
+                                      roles=texts[name].keys())
                            for s in group.specs)]
         ids = ", ".join(s.id for s in group.specs)
         if not todo and all((EMBEDDINGS_DIR / s.id / "throughput.json").exists() for s in group.specs):
@@ -89,9 +89,9 @@ def embed(params_path: str | Path = "params.yaml") -> None:
         _measure_throughput(group, bench_texts, settings)
         for name in todo:
             task = tasks[name]
-            for role, texts in texts_to_embed(task).items():
+            for role, role_texts in texts[name].items():
                 start = time.perf_counter()
-                arrays = group.encode(texts, role=role, batch_size=int(settings.get("batch_size", 32)),
+                arrays = group.encode(role_texts, role=role, batch_size=int(settings.get("batch_size", 32)),
                                       show_progress=True)
                 seconds = time.perf_counter() - start
                 for spec in group.specs:
@@ -99,10 +99,10 @@ def embed(params_path: str | Path = "params.yaml") -> None:
                         "model": spec.id, "model_provenance": model_provenance(spec),
                         "model_fingerprint": fingerprints[spec.id], "task": name,
                         "task_checksum": task["checksum"], "seconds": round(seconds, 3),
-                        "texts_per_second": round(len(texts) / seconds, 2) if seconds > 0 else None,
+                        "texts_per_second": round(len(role_texts) / seconds, 2) if seconds > 0 else None,
                         "shared_forward_pass_with": [s.id for s in group.specs if s.id != spec.id],
                     }
-                    save_embeddings(EMBEDDINGS_DIR, spec.id, name, role, texts, arrays[spec.id], meta)
+                    save_embeddings(EMBEDDINGS_DIR, spec.id, name, role, role_texts, arrays[spec.id], meta)
 
 
 def cap_length(spec, cap: int | None):
