@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bz2
 import csv
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -814,18 +815,27 @@ def _load_full(spec: TaskSpec, mirror: _Mirror, assets: Path, seed: int, hub_sta
     if spec.source == "package":
         splits = _PACKAGE_LOADERS[spec.name](files, seed)
         return splits, {"source": "package", "origin": ", ".join(spec.origin), "files": files.hashes}
-    try:
-        splits = _MIRROR_LOADERS[spec.name](files, seed)
-        return splits, {"source": "mirror", "origin": ", ".join(spec.origin), "files": files.hashes}
-    except _MirrorLacks as why:
-        mirror_reason = str(why)
+    if spec.source == "mirror":
+        try:
+            splits = _MIRROR_LOADERS[spec.name](files, seed)
+            return splits, {"source": "mirror", "origin": ", ".join(spec.origin), "files": files.hashes}
+        except _MirrorLacks as why:
+            mirror_reason = str(why)
+    else:
+        mirror_reason = f"{spec.name} is read from the hub (not part of the benchmark mirror)"
+    folder = Path(spec.hub_id) if spec.hub_id and Path(spec.hub_id).is_dir() else None
     # No usable mirror: the hub, at the pinned revision. A connection failure is remembered so that a
     # machine without network does not wait through the hub client's retries once per task.
-    if hub_state.get("offline"):
+    if hub_state.get("offline") and folder is None:
         raise _Unavailable(f"{mirror_reason}; hub not tried for {spec.hub_id}: unreachable earlier in this run "
                            f"({hub_state['offline']})")
     try:
-        splits = _HUB_LOADERS[spec.name](spec, seed)
+        if spec.name in _HUB_LOADERS:
+            splits = _HUB_LOADERS[spec.name](spec, seed)
+        else:
+            from .mteb_tasks import load_generic
+
+            splits = load_generic(spec)
     except EmbedlabError:
         raise
     except Exception as exc:  # noqa: BLE001 - any hub failure makes the task unavailable, in one line
@@ -836,6 +846,9 @@ def _load_full(spec: TaskSpec, mirror: _Mirror, assets: Path, seed: int, hub_sta
                            f"failed ({_one_line(exc)})",
                            "set data.mirror (or EMBEDLAB_MIRROR) to the benchmark mirror folder, "
                            "or run where the Hugging Face Hub is reachable") from None
+    if folder is not None:  # a local copy: checksum every file, as for the mirror
+        hashes = {str(f.relative_to(folder)): sha256_file(f) for f in sorted(folder.rglob("*")) if f.is_file()}
+        return splits, {"source": "folder", "origin": str(folder), "files": hashes}
     return splits, {"source": "hub", "origin": f"hf://datasets/{spec.hub_id}@{spec.hub_revision}", "files": {}}
 
 
@@ -871,11 +884,14 @@ def prepare_task(spec: TaskSpec, *, mirror: str | os.PathLike | None, sizes: dic
 
 def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None, seed: int,
                   out_dir: str | os.PathLike = "data/tasks", strict: bool = False,
-                  assets: str | os.PathLike | None = None, full_size=()) -> dict:
+                  assets: str | os.PathLike | None = None, full_size=(), dataset_folders=None) -> dict:
     """Prepare ``names`` (None = every task in CATALOG) and write ``<out_dir>/<name>.json`` + ``index.json``.
 
     ``full_size``: task names prepared at full size whatever ``sizes`` says (e.g. STSBenchmark, so
     its scores compare with MTEB's published ones).
+    A name outside CATALOG that mteb's registry knows is prepared from the hub by its MTEB record
+    (``mteb_tasks.mteb_task_spec``). ``dataset_folders`` maps task names to local folders holding a
+    copy of the task's hub dataset; those are read with the same ``datasets.load_dataset`` call.
 
     ``mirror``: folder of the benchmark mirror (None = use the hub for the standard suite).
     ``sizes``: caps by key of DEFAULT_SIZES (``None``, a missing key or a None value = full size; pass
@@ -885,18 +901,28 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
     file whose sha256 does not match always raises. ``assets``: default ``default_assets_dir()``.
     Returns the index (also written to ``<out_dir>/index.json``).
     """
+    from .mteb_tasks import mteb_task_spec
+
     names = list(CATALOG) if names is None else [names] if isinstance(names, str) else list(names)
-    unknown = [n for n in names if n not in CATALOG]
+    specs = {n: CATALOG.get(n) or mteb_task_spec(n) for n in names}
+    unknown = [n for n, spec in specs.items() if spec is None]
     if unknown:
-        raise EmbedlabError(f"unknown task(s) {', '.join(unknown)}; known tasks: {', '.join(CATALOG)}",
-                            "use names from embedlab.datasets.CATALOG")
+        raise EmbedlabError(f"unknown task(s) {', '.join(unknown)}: neither embedlab's catalog nor mteb's "
+                            f"registry has them; embedlab's tasks: {', '.join(CATALOG)}",
+                            "use a name from embedlab.datasets.CATALOG or an MTEB task name")
+    for name, folder in (dataset_folders or {}).items():
+        if name in specs:
+            if not Path(folder).is_dir():
+                raise EmbedlabError(f"data.dataset_folders.{name}: folder '{folder}' does not exist",
+                                    "point it at a local copy of the task's dataset, or remove the entry")
+            specs[name] = dataclasses.replace(specs[name], source="hub", hub_id=str(folder), hub_revision=None)
     sizes = _validate_sizes(sizes)
     out = Path(out_dir)
     hub_state: dict = {}
     index = {"seed": seed, "sizes": sizes, "full_size": list(full_size),
              "mirror": None if mirror is None else str(mirror), "tasks": {}}
     for name in names:
-        spec = CATALOG[name]
+        spec = specs[name]
         path = out / f"{name}.json"
         entry = {"type": spec.type, "language": spec.language, "file": path.name}
         try:

@@ -47,6 +47,10 @@ def _check_data(data: dict) -> None:
     if not isinstance(full, list) or [t for t in full if t not in tasks]:
         raise EmbedlabError(f"params 'data.full_size' must list tasks from data.tasks, got {full!r}",
                             "name tasks that are also in data.tasks, or use []")
+    folders = data.get("dataset_folders") or {}
+    if not isinstance(folders, dict) or not all(isinstance(v, str) for v in folders.values()):
+        raise EmbedlabError("params 'data.dataset_folders' must map task names to folder paths",
+                            "e.g. dataset_folders: {BIOSSES: /data/hf/biosses}")
     scale = data.get("scale", 1.0)
     if scale != "full" and not (isinstance(scale, (int, float)) and scale > 0):
         raise EmbedlabError(f"params 'data.scale' must be a positive number or 'full', got {scale!r}",

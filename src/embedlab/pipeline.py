@@ -40,6 +40,7 @@ def prepare(params_path: str | Path = "params.yaml") -> dict:
     index = prepare_tasks(
         data["tasks"], mirror=resolve_mirror(data, params_path), sizes=scaled_sizes(data),
         seed=int(data.get("seed", 0)), out_dir=TASKS_DIR, full_size=data.get("full_size") or (),
+        dataset_folders=data.get("dataset_folders") or {},
     )
     for name, record in index["tasks"].items():
         if not record["available"]:
