@@ -54,5 +54,7 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params):
     executed = json.loads((project / "reports/01_architecture_comparison.ipynb").read_text())
     assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert "01_architecture_comparison" in (project / "reports/SUMMARY.md").read_text()
+    claims = (project / "reports/CLAIMS.md").read_text()
+    assert claims.count("\n| C") == 24 and "| C05 |" in claims
     status = _run([*dvc, "status"], project, env)
     assert "changed" not in status and "modified" not in status, status

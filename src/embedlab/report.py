@@ -56,4 +56,20 @@ def write_summary(params_path: str = "params.yaml") -> Path:
         parts.append(experiment_section(name, json.loads(path.read_text(encoding="utf-8"))))
     target = REPORTS / "SUMMARY.md"
     atomic_write_bytes(target, "\n".join(parts).encode("utf-8"))
+    write_claims(params)
+    return target
+
+
+def write_claims(params: dict, experiment: str = "01_architecture_comparison") -> Path:
+    """reports/CLAIMS.md: the article's claims with verdicts computed from the experiment's results."""
+    from .claims import ledger, ledger_markdown
+
+    path = REPORTS / "metrics" / f"{experiment}.json"
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    results = pd.DataFrame(payload["results"])
+    families = {m: spec["family"] for m, spec in params["models"].items() if m in set(results["model"])}
+    target = REPORTS / "CLAIMS.md"
+    rows = ledger(results, families, payload.get("provenance", {}).get("datasets"))
+    text = ledger_markdown(rows, f"`reports/metrics/{experiment}.json`")
+    atomic_write_bytes(target, text.encode("utf-8"))
     return target
