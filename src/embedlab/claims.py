@@ -9,6 +9,8 @@ from typing import Callable
 
 import pandas as pd
 
+from .architecture import english_mean
+
 CONTEXTUAL_FAMILIES = ("contrastive", "bert", "multilingual")
 
 
@@ -46,20 +48,14 @@ def _missing(what):
 
 
 def assess_c02(results, families, datasets=None):
-    cls = _value_mean(results, "minilm-bert-cls")
-    mean = _value_mean(results, "minilm-bert-mean")
+    overall = english_mean(results)
+    cls, mean = overall.get("minilm-bert-cls"), overall.get("minilm-bert-mean")
     if cls is None or mean is None:
         return _missing("minilm-bert-cls / minilm-bert-mean pair")
     verdict = "partly" if cls < mean else "supported"
     return verdict, (f"[CLS] of the MiniLM weights carries sentence meaning (English mean main score {cls:.3f}), "
                      f"but mean pooling of the same token states scores {mean:.3f} ({mean - cls:+.3f}); "
                      "the claim's 768 dims are BERT-base's size, not a property of CLS")
-
-
-def _value_mean(results, model):
-    main = results[results["main"].astype(bool) & (results["model"] == model) & (results["language"] == "en")
-                   & (results["task_type"] != "robustness")]
-    return None if main.empty else float(main["value"].mean())
 
 
 def assess_c05(results, families, datasets=None):
@@ -89,8 +85,8 @@ def assess_c07(results, families, datasets=None):
 
 def assess_c08(results, families, datasets=None):
     pca = _metric_mean(results, "pca_variance_top20")
-    quality = {m: _value_mean(results, m) for m in pca.index}
-    quality = {m: q for m, q in quality.items() if q is not None}
+    overall = english_mean(results)
+    quality = {m: overall[m] for m in pca.index if m in overall.index}
     if not quality:
         return _missing("English task")
     best = max(quality, key=quality.get)

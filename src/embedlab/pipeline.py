@@ -140,18 +140,24 @@ def _best_time(run, repeats: int) -> float:
     return min(times)
 
 
-def _measure_throughput(group, texts: list[str], settings: dict) -> None:
-    """Time one encode pass over ``texts`` (after a warm-up batch) and store texts/second per model."""
+def _time_encoding(encode, texts: list[str], settings: dict) -> dict:
+    """Warm up on one batch, then time ``encode(texts, batch_size)`` (best of the repeats) as a record."""
     from .models import pick_device
 
     batch_size = int(settings.get("batch_size", 32))
-    group.encode(texts[:batch_size], role="query", batch_size=batch_size, show_progress=False)  # warm-up
-    seconds = _best_time(lambda: group.encode(texts, role="query", batch_size=batch_size, show_progress=False),
-                         int(settings.get("throughput_repeats", 3)))
-    record = {"n_texts": len(texts), "batch_size": batch_size, "seconds": round(seconds, 4),
-              "repeats": int(settings.get("throughput_repeats", 3)), "statistic": "best of repeats",
-              "texts_per_second": round(len(texts) / seconds, 2), "device": str(pick_device()),
-              "models_sharing_the_pass": [s.id for s in group.specs]}
+    repeats = int(settings.get("throughput_repeats", 3))
+    encode(texts[:batch_size], batch_size)  # warm-up
+    seconds = _best_time(lambda: encode(texts, batch_size), repeats)
+    return {"n_texts": len(texts), "batch_size": batch_size, "seconds": round(seconds, 4), "repeats": repeats,
+            "statistic": "best of repeats", "texts_per_second": round(len(texts) / seconds, 2),
+            "device": str(pick_device())}
+
+
+def _measure_throughput(group, texts: list[str], settings: dict) -> None:
+    """Time one encode pass over ``texts`` and store texts/second per model of the group."""
+    record = _time_encoding(
+        lambda batch, size: group.encode(batch, role="query", batch_size=size, show_progress=False), texts, settings)
+    record["models_sharing_the_pass"] = [s.id for s in group.specs]
     for spec in group.specs:
         atomic_write_json(EMBEDDINGS_DIR / spec.id / "throughput.json", {"model": spec.id, **record})
 
@@ -163,15 +169,9 @@ def _measure_st_baseline(spec, texts: list[str], settings: dict) -> None:
     st = require_package("sentence_transformers", "sentence-transformers")
     model = st.SentenceTransformer(model_location(spec, settings.get("cache_dir", "data/models")),
                                    device=pick_device())
-    batch_size = int(settings.get("batch_size", 32))
-    model.encode(texts[:batch_size], batch_size=batch_size)  # warm-up
-    repeats = int(settings.get("throughput_repeats", 3))
-    seconds = _best_time(lambda: model.encode(texts, batch_size=batch_size), repeats)
-    atomic_write_json(EMBEDDINGS_DIR / "throughput_baseline.json", {
-        "what": "plain SentenceTransformer.encode", "model": spec.id, "n_texts": len(texts),
-        "repeats": repeats, "statistic": "best of repeats",
-        "batch_size": batch_size, "seconds": round(seconds, 4), "texts_per_second": round(len(texts) / seconds, 2),
-        "device": str(pick_device())})
+    record = _time_encoding(lambda batch, size: model.encode(batch, batch_size=size), texts, settings)
+    atomic_write_json(EMBEDDINGS_DIR / "throughput_baseline.json",
+                      {"what": "plain SentenceTransformer.encode", "model": spec.id, **record})
 
 
 def run_notebook(name: str, params_path: str | Path = "params.yaml") -> Path:
