@@ -1,0 +1,43 @@
+"""The vocabulary every module shares: task types, embedding roles, model families, and each task
+type's metrics with its main one. Defined here once; everything else imports it."""
+
+from __future__ import annotations
+
+#: Task types, in the order tables and figures show them.
+TASK_TYPES = ("sts", "pair_classification", "classification", "clustering", "retrieval", "bitext_mining",
+              "robustness")
+
+#: mteb's name of each type embedlab evaluates through mteb (robustness is intrinsic, see intrinsic.py).
+MTEB_TYPES = {
+    "sts": "STS",
+    "classification": "Classification",
+    "clustering": "Clustering",
+    "retrieval": "Retrieval",
+    "pair_classification": "PairClassification",
+    "bitext_mining": "BitextMining",
+}
+
+#: The metrics each task type reports (mteb's names); the first is the type's main score.
+METRICS = {
+    "sts": ["cosine_spearman", "cosine_pearson"],
+    "classification": ["accuracy", "f1"],
+    "clustering": ["v_measure", "silhouette", "davies_bouldin"],
+    "retrieval": ["ndcg_at_10", "mrr_at_10", "recall_at_100"],
+    "pair_classification": ["max_ap", "cosine_ap", "cosine_accuracy", "cosine_f1"],
+    "bitext_mining": ["f1", "accuracy"],
+    "robustness": ["mean_cosine_original_noisy"],
+}
+
+#: Main score per task type.
+MAIN_METRICS = {kind: metrics[0] for kind, metrics in METRICS.items()}
+
+#: Which texts an embedding serves: queries (also every text of a symmetric task) or documents.
+ROLES = ("query", "document")
+
+#: Model families (the registry's ``family`` field).
+FAMILIES = ("contrastive", "bert", "decoder", "static", "multilingual")
+
+
+def main_metric(task: dict) -> str:
+    """A prepared task's main metric: its ``main_score`` field, else the type's main metric."""
+    return task.get("main_score") or MAIN_METRICS[task["type"]]
