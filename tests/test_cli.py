@@ -39,7 +39,7 @@ def test_unknown_task(tmp_path, repo_params):
 
 
 def test_unknown_model_in_experiment(tmp_path, repo_params):
-    cwd = _project(tmp_path, repo_params, **{"01_architecture_comparison.models": ["all-MiniLM-L6-v2", "bert-huge"]})
+    cwd = _project(tmp_path, repo_params, **{"architecture_comparison.models": ["all-MiniLM-L6-v2", "bert-huge"]})
     _one_line_error(*_embedlab(["embed"], cwd), "bert-huge")
 
 
@@ -52,7 +52,7 @@ def test_model_whose_package_is_missing(tmp_path, repo_params):
     models = dict(repo_params["models"])
     models["ghost"] = dict(models["all-MiniLM-L6-v2"], source={"package": "embedlab_no_such_model_pkg"})
     params = dict(repo_params, models=models)
-    params["01_architecture_comparison"] = dict(params["01_architecture_comparison"], models=["ghost"])
+    params["architecture_comparison"] = dict(params["architecture_comparison"], models=["ghost"])
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (tmp_path / "data" / "tasks").mkdir(parents=True)
     (tmp_path / "data" / "tasks" / "index.json").write_text('{"tasks": {}}')

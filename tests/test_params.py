@@ -3,7 +3,7 @@
 import pytest
 
 from embedlab.errors import EmbedlabError
-from embedlab.params import load_params, models_needed, scaled_sizes
+from embedlab.params import experiment_group, load_params, scaled_sizes
 
 
 def _write(tmp_path, text):
@@ -16,23 +16,27 @@ GOOD = """
 data: {tasks: [STSBenchmark], scale: 0.5, sizes: {sts_pairs: 100, classification_train: null}}
 models: {m1: {}}
 embed: {}
-01_x: {models: [m1]}
+experiments: {x: 01_x}
+x: {models: [m1]}
 """
 
 
 def test_good_params_load_and_scale(tmp_path):
     params = load_params(_write(tmp_path, GOOD))
     assert scaled_sizes(params["data"]) == {"sts_pairs": 50, "classification_train": None}
-    assert models_needed(params) == ["m1"]
+    assert experiment_group(params, "01_x") == ("x", {"models": ["m1"]})
+    assert experiment_group(params, "x") == ("x", {"models": ["m1"]})  # by stage name or by group
 
 
 @pytest.mark.parametrize("text, needle", [
     ("data: [1, 2", "not valid YAML"),
     ("- a\n- b\n", "mapping of groups"),
     ("data: {tasks: [STSBenchmark]}\nmodels: {}\n", "no 'embed' group"),
-    ("data: {tasks: []}\nmodels: {}\nembed: {}\n", "data.tasks"),
-    ("data: {tasks: [a], scale: -1}\nmodels: {}\nembed: {}\n", "data.scale"),
-    ("data: {tasks: [a], sizes: {sts: 3}}\nmodels: {}\nembed: {}\n", "unknown key 'sts'"),
+    ("data: {tasks: [a]}\nmodels: {}\nembed: {}\nexperiments: {01_x: 01_x}\n01_x: {}\n", "starts with a digit"),
+    ("data: {tasks: [a]}\nmodels: {}\nembed: {}\nexperiments: {x: 01_x}\n", "has no such group"),
+    ("data: {tasks: []}\nmodels: {}\nembed: {}\nexperiments: {}\n", "data.tasks"),
+    ("data: {tasks: [a], scale: -1}\nmodels: {}\nembed: {}\nexperiments: {}\n", "data.scale"),
+    ("data: {tasks: [a], sizes: {sts: 3}}\nmodels: {}\nembed: {}\nexperiments: {}\n", "unknown key 'sts'"),
 ])
 def test_malformed_params(tmp_path, text, needle):
     with pytest.raises(EmbedlabError) as err:
@@ -42,9 +46,13 @@ def test_malformed_params(tmp_path, text, needle):
 
 
 def test_experiment_naming_an_unknown_model(tmp_path):
-    params = load_params(_write(tmp_path, GOOD.replace("models: [m1]", "models: [nope]")))
     with pytest.raises(EmbedlabError, match="unknown model 'nope'.*fix: add it"):
-        models_needed(params)
+        load_params(_write(tmp_path, GOOD.replace("models: [m1]", "models: [nope]")))
+
+
+def test_an_unlisted_experiment_names_the_listed_ones(tmp_path):
+    with pytest.raises(EmbedlabError, match="no experiment '02_y'.*01_x"):
+        experiment_group(load_params(_write(tmp_path, GOOD)), "02_y")
 
 
 def test_missing_params_file(tmp_path):

@@ -1,4 +1,5 @@
-"""Smoke test: the whole DVC pipeline (prepare -> embed -> notebook -> report) on tiny params."""
+"""Smoke test: the whole DVC pipeline (prepare -> embed -> throughput -> experiments -> report) on tiny
+params, then the source notebook run by hand from notebooks/ (as JupyterLab would) on the same data."""
 
 import json
 import os
@@ -15,29 +16,37 @@ TINY_TASKS = ["LeeDocSimilarity", "MRPolarity", "BrownGenreClustering", "RottenT
 TINY_MODELS = ["all-MiniLM-L6-v2", "minilm-bert-cls", "glove-6b-50d"]
 
 
-def _run(cmd, cwd, env):
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+def _run(cmd, cwd, env, timeout=900):
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
+
+
+def tiny_params(repo_params: dict) -> dict:
+    params = dict(repo_params)
+    params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS)
+    params["models"] = {m: params["models"][m] for m in TINY_MODELS}  # embed encodes the whole registry
+    params["throughput"] = dict(params["throughput"], texts=32, repeats=1)
+    group = dict(params["architecture_comparison"], models=TINY_MODELS, n_experiments=1)
+    group["pooling_groups"] = {"MiniLM weights": {"sentence-transformers": "all-MiniLM-L6-v2", "CLS": "minilm-bert-cls"}}
+    params["architecture_comparison"] = group
+    params["experiments"] = {"architecture_comparison": "01_architecture_comparison"}
+    return params
 
 
 @pytest.mark.smoke
 @pytest.mark.large
-def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params):
+def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypatch):
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(root / "dvc.yaml", project)
     shutil.copytree(root / "notebooks", project / "notebooks")
     shutil.copytree(root / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    params = dict(repo_params)
-    params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS)
-    group = dict(params["01_architecture_comparison"], models=TINY_MODELS, n_experiments=1)
-    group["pooling_groups"] = {"MiniLM weights": {"sentence-transformers": "all-MiniLM-L6-v2", "CLS": "minilm-bert-cls"}}
-    params["01_architecture_comparison"] = group
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (project / "params.yaml").write_text(yaml.safe_dump(tiny_params(repo_params), sort_keys=False))
     env = dict(os.environ, EMBEDLAB_MIRROR=str(mirror), DVC_NO_ANALYTICS="1",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                PYTHONPATH=str(project / "src"))
+    env.pop("EMBEDLAB_ROOT", None)
     dvc = [sys.executable, "-m", "dvc"]
     _run([*dvc, "init", "--no-scm", "-q"], project, env)
     _run([*dvc, "repro"], project, env)
@@ -53,8 +62,27 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params):
     assert figures == ["heatmap_main_scores.png", "pooling_variants.png", "quality_vs_throughput.png"]
     executed = json.loads((project / "reports/01_architecture_comparison.ipynb").read_text())
     assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    throughput = json.loads((project / "reports/metrics/throughput.json").read_text())
+    assert set(throughput["models"]) == set(TINY_MODELS) and throughput["baseline"]["texts_per_second"] > 0
     assert "01_architecture_comparison" in (project / "reports/SUMMARY.md").read_text()
     claims = (project / "reports/CLAIMS.md").read_text()
     assert claims.count("\n| C") == 24 and "| C05 |" in claims
     status = _run([*dvc, "status"], project, env)
     assert "changed" not in status and "modified" not in status, status
+    # Nothing under data/ records where the clone lives.
+    for path in (project / "data/tasks").glob("*.json"):
+        assert str(tmp_path) not in path.read_text(), f"{path.name} records an absolute path"
+
+    # The source notebook, run by hand with its kernel in notebooks/ (no papermill parameters): the
+    # repository root and the params are found from there, and the scores are the pipeline's.
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(project / "notebooks/01_architecture_comparison.ipynb", as_version=4)
+    monkeypatch.setenv("PYTHONPATH", str(project / "src"))
+    monkeypatch.delenv("EMBEDLAB_ROOT", raising=False)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(project / "notebooks")}}).execute()
+    by_hand = json.loads((project / "reports/metrics/01_architecture_comparison.json").read_text())
+    main = lambda payload: {(r["model"], r["task"]): r["value"] for r in payload["results"] if r["main"]}  # noqa: E731
+    assert main(by_hand) == pytest.approx(main(metrics), abs=1e-9)

@@ -10,6 +10,7 @@ import pytest
 import embedlab.evaluate  # noqa: F401 -- imported before mteb: keeps mteb's cache folder out of ~/.cache
 from embedlab.errors import EmbedlabError
 from embedlab.provenance import sha256_texts
+from embedlab.transforms import FunctionTransform
 from embedlab.store import LookupEncoder, array_path, is_current, load_embeddings, meta_path, save_embeddings
 
 META = {"model": "toy", "model_provenance": {"source": "test"}, "model_fingerprint": "fp1",
@@ -142,7 +143,7 @@ def test_lookup_encoder_unknown_text(stored):
 
 def test_lookup_encoder_transform_dim_and_protocol(stored):
     root, q, _ = stored
-    enc = LookupEncoder(root, "toy", "Toy", transform=lambda a: a[:, :2], dim=2)
+    enc = LookupEncoder(root, "toy", "Toy", transform=FunctionTransform(lambda a: a[:, :2], name="first2"), dim=2)
     assert np.array_equal(enc.lookup([QUERIES[1]]), q[[1], :2])
     assert enc.embed_dim == 2 and enc.dim == 2.0
     sim = enc.similarity(np.array([[1.0, 0.0]]), np.array([[3.0, 0.0], [0.0, 2.0], [1.0, 1.0]]))

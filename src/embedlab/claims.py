@@ -9,7 +9,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .architecture import english_mean
+from .analysis.results import english_mean
 
 CONTEXTUAL_FAMILIES = ("contrastive", "bert", "multilingual")
 

@@ -1,53 +1,48 @@
-"""Command line: what the dvc stages run. ``python -m embedlab {prepare,embed,notebook,report}``.
+"""Command line: what the dvc stages run. ``python -m embedlab {prepare,embed,throughput,notebook,report}``.
 
-Every user-facing problem is an EmbedlabError, printed as one line; the exit status is 2.
+Each command runs ``embedlab.stages.<command>.run``; the module is imported only for its own command,
+so a stage imports nothing another stage needs. Every user-facing problem is an EmbedlabError,
+printed as one line; the exit status is 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from .errors import EmbedlabError
 
-
-def _prepare(args) -> None:
-    from .pipeline import prepare
-
-    prepare(args.params)
-
-
-def _embed(args) -> None:
-    from .pipeline import embed
-
-    embed(args.params)
+#: command -> (the stage module under embedlab.stages, help)
+COMMANDS = {
+    "prepare": "load, check and sample every task into data/tasks/",
+    "embed": "encode each (model, task) once into data/embeddings/",
+    "throughput": "time every model's encoding into reports/metrics/throughput.json",
+    "notebook": "execute notebooks/NAME.ipynb with its params group into reports/NAME.ipynb",
+    "report": "write reports/SUMMARY.md and reports/CLAIMS.md from the metrics files",
+}
 
 
-def _notebook(args) -> None:
-    from .pipeline import run_notebook
-
-    run_notebook(args.name, args.params)
-
-
-def _report(args) -> None:
-    from .report import write_summary
-
-    write_summary(args.params)
+def stage_module(command: str) -> str:
+    """The module a command runs (what tests/test_dvc_deps.py follows)."""
+    return f"embedlab.stages.{command}"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="embedlab", description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    parser.add_argument("--params", default="params.yaml", help="params file (default: the repository's params.yaml)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("prepare", help="load, check and sample every task into data/tasks/").set_defaults(func=_prepare)
-    sub.add_parser("embed", help="encode each (model, task) once into data/embeddings/").set_defaults(func=_embed)
-    nb = sub.add_parser("notebook", help="execute notebooks/NAME.ipynb into reports/NAME.ipynb")
-    nb.add_argument("name")
-    nb.set_defaults(func=_notebook)
-    sub.add_parser("report", help="write reports/SUMMARY.md from the metrics files").set_defaults(func=_report)
+    for command, help_text in COMMANDS.items():
+        p = sub.add_parser(command, help=help_text)
+        if command == "notebook":
+            p.add_argument("name", help="experiment name (e.g. 01_architecture_comparison) or its params group")
     args = parser.parse_args(argv)
     try:
-        args.func(args)
+        run = importlib.import_module(stage_module(args.command)).run
+        if args.command == "notebook":
+            run(args.name, args.params)
+        else:
+            run(args.params)
     except EmbedlabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -21,30 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import EmbedlabError
+from .schema import METRICS, MTEB_TYPES, main_metric, result_records
 
 # mteb builds a ResultCache() at import time, which creates ~/.cache/mteb (or $MTEB_CACHE).
 # We never use it (cache=None below), so point it at a throwaway folder unless the user chose one.
 os.environ.setdefault("MTEB_CACHE", str(Path(tempfile.gettempdir()) / "embedlab-mteb-cache-unused"))
-
-MTEB_TYPES = {
-    "sts": "STS",
-    "classification": "Classification",
-    "clustering": "Clustering",
-    "retrieval": "Retrieval",
-    "pair_classification": "PairClassification",
-    "bitext_mining": "BitextMining",
-}
-
-# The metrics each task type reports, mteb's names. The main one is the task file's
-# ``main_score`` when it names one, else the first listed here (mteb's usual main score).
-METRICS = {
-    "sts": ["cosine_spearman", "cosine_pearson"],
-    "classification": ["accuracy", "f1"],
-    "clustering": ["v_measure", "silhouette", "davies_bouldin"],
-    "retrieval": ["ndcg_at_10", "mrr_at_10", "recall_at_100"],
-    "pair_classification": ["max_ap", "cosine_ap", "cosine_accuracy", "cosine_f1"],
-    "bitext_mining": ["f1", "accuracy"],
-}
 
 # Computed here on the embeddings (not by mteb): see clustering_geometry().
 OWN_METRICS = {"silhouette", "davies_bouldin"}
@@ -125,25 +106,7 @@ def evaluate_task(task: dict, encoder, model_id: str, *, n_experiments: int | No
     if kind == "clustering":
         split = task["splits"]["test"]
         values.update(clustering_geometry(_embed(encoder, split["text"], mtask), split["label"], seed=seed))
-    return records(task, model_id, values, main, dim=getattr(encoder, "dim", None))
-
-
-def main_metric(task: dict) -> str:
-    """The task's main metric: its ``main_score`` field, else mteb's usual one for the type."""
-    return task.get("main_score") or METRICS[task["type"]][0]
-
-
-def records(task: dict, model_id: str, values: dict[str, float], main: str, dim=None) -> list[dict]:
-    """Flat result records, one per metric."""
-    out = []
-    for metric, value in values.items():
-        rec = {"model": model_id, "task": task["name"], "task_type": task["type"],
-               "language": task.get("language"), "metric": metric, "value": float(value),
-               "main": metric == main}
-        if dim is not None:
-            rec["dim"] = float(dim)
-        out.append(rec)
-    return out
+    return result_records(task, model_id, values, main, dim=getattr(encoder, "dim", None))
 
 
 def clustering_geometry(embeddings, labels, *, seed: int = 0, max_samples: int = 5000) -> dict[str, float]:

@@ -1,5 +1,5 @@
-"""What every experiment notebook does around its own analysis: evaluate a grid from the
-embedding store, record provenance, write the metrics file and the figures."""
+"""What every experiment notebook does around its own analysis: evaluate a grid from the embedding
+store, record provenance, write the metrics file and the figures."""
 
 from __future__ import annotations
 
@@ -10,20 +10,13 @@ from pathlib import Path
 import pandas as pd
 from tqdm.std import tqdm
 
+from .analysis.results import summary
 from .errors import EmbedlabError
-from .params import load_params
-from .pipeline import EMBEDDINGS_DIR, REPORTS_DIR, TASKS_DIR, available_tasks
+from .params import experiment_group, load_params
+from .paths import embeddings_dir, figures_dir, metrics_path, relative_to_root, tasks_dir
 from .provenance import atomic_write_json, library_versions
-
-
-def summary(results: pd.DataFrame, models: list[str]) -> dict:
-    """Per model: mean main score by task type and over English tasks (what `dvc metrics show` lists;
-    it ignores the ``results`` list)."""
-    from .architecture import english_mean, type_means
-
-    table = type_means(results, models)
-    table["english_mean"] = english_mean(results)
-    return {m: {k: round(float(v), 4) for k, v in row.items() if pd.notna(v)} for m, row in table.iterrows()}
+from .store import LookupEncoder
+from .tasks import available_tasks, load_prepared
 
 
 def _show_in_notebook(fig, path: Path) -> None:
@@ -42,20 +35,26 @@ def _show_in_notebook(fig, path: Path) -> None:
 
 
 class Experiment:
-    """One experiment: its name, its params group, its clock, its output paths."""
+    """One experiment: its name, its params group, its clock, its output paths.
 
-    def __init__(self, name: str, params_path: str = "params.yaml"):
-        self.name = name
+    ``name`` is the experiment's stage / notebook name (``01_architecture_comparison``) or its params
+    group (``architecture_comparison``). ``params``: the group's values as papermill injects them; None
+    (a notebook opened by hand) reads the same group from the repository's params.yaml.
+    """
+
+    def __init__(self, name: str, params: dict | None = None, params_path: str | Path | None = None):
         self.params = load_params(params_path)
-        self.group = self.params.get(name, {})
+        self.group_name, group = experiment_group(self.params, name)
+        self.name = self.params["experiments"][self.group_name]
+        self.group = dict(group if params is None else params)
         self.started = time.time()
-        self.metrics_path = REPORTS_DIR / "metrics" / f"{name}.json"
-        self.figures_dir = REPORTS_DIR / "figures" / name
+        self.metrics_path = metrics_path(self.name)
+        self.figures_dir = figures_dir(self.name)
         self.figures_dir.mkdir(parents=True, exist_ok=True)
 
     def tasks(self, wanted: list[str] | None = None) -> list[str]:
         """The prepared, available tasks (optionally limited to ``wanted``, in its order)."""
-        available = available_tasks(TASKS_DIR)
+        available = available_tasks(tasks_dir())
         if wanted is None:
             return available
         unknown = [t for t in wanted if t not in available]
@@ -65,56 +64,57 @@ class Experiment:
         return list(wanted)
 
     def task(self, name: str) -> dict:
-        from .datasets import load_prepared
+        return load_prepared(name, tasks_dir())
 
-        return load_prepared(name, TASKS_DIR)
+    def families(self, models: list[str]) -> dict[str, str]:
+        return {m: self.params["models"][m]["family"] for m in models}
+
+    def encoder(self, model: str, task: str | dict, transform=None) -> LookupEncoder:
+        """Stored embeddings of (model, task) as an mteb encoder, checked against the prepared task."""
+        task = self.task(task) if isinstance(task, str) else task
+        return LookupEncoder(embeddings_dir(), model, task["name"], transform=transform,
+                             expected_task_checksum=task["checksum"])
 
     def evaluate(self, models: list[str], tasks: list[str], transform=None, intrinsic: bool = True,
                  **options) -> pd.DataFrame:
         """Score every (model, task) from stored embeddings through mteb; one row per metric.
 
-        With ``intrinsic``, each task also gets the intrinsic measures of its embeddings (class-cosine
-        gap, PCA variance, anisotropy) as extra rows with ``main=False``.
+        ``transform``: a fitted ``transforms.Transform`` applied to every role of every task (the
+        caller fits it once, on calibration vectors). With ``intrinsic``, each task also gets the
+        intrinsic measures of its embeddings (class-cosine gap, PCA variance, anisotropy) as extra
+        rows with ``main=False``.
         """
         from .evaluate import evaluate_task
         from .intrinsic import intrinsic_records
-        from .store import LookupEncoder
 
         prepared = {t: self.task(t) for t in tasks}
         records = []
         for model in tqdm(models, desc=f"{self.name}: models"):
             for name, task in prepared.items():
-                encoder = LookupEncoder(EMBEDDINGS_DIR, model, name, transform=transform,
-                                        expected_task_checksum=task["checksum"])
+                encoder = self.encoder(model, task, transform=transform)
                 if task["type"] == "robustness":
-                    records += intrinsic_records(task, encoder, model)
+                    scored = intrinsic_records(task, encoder, model)
                 else:
-                    records += evaluate_task(task, encoder, model, **options)
+                    scored = evaluate_task(task, encoder, model, **options)
                     if intrinsic:
-                        records += [dict(r, main=False) for r in intrinsic_records(task, encoder, model)]
+                        scored += [dict(r, main=False) for r in intrinsic_records(task, encoder, model)]
+                labels = transform.labels() if transform is not None else {}
+                records += [dict(r, **labels) for r in scored]
         return pd.DataFrame.from_records(records)
 
-    def throughput(self, models: list[str]) -> pd.DataFrame:
-        """Measured encode throughput per model (written by the embed stage)."""
-        rows = []
-        for model in models:
-            path = EMBEDDINGS_DIR / model / "throughput.json"
-            if not path.exists():
-                raise EmbedlabError(f"no throughput measurement for {model}", "run `dvc repro embed`")
-            rows.append(json.loads(path.read_text(encoding="utf-8")))
-        return pd.DataFrame(rows)
-
-    def throughput_baseline(self) -> dict:
-        """Plain SentenceTransformer.encode on the same sentences (written by the embed stage)."""
-        path = EMBEDDINGS_DIR / "throughput_baseline.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    def throughput(self) -> dict:
+        """The `throughput` stage's measurements: ``{"models": {id: record}, "baseline": record}``."""
+        path = metrics_path("throughput")
+        if not path.exists():
+            raise EmbedlabError(f"{relative_to_root(path)} not found", "run `dvc repro throughput`")
+        return json.loads(path.read_text(encoding="utf-8"))
 
     def provenance(self, models: list[str], tasks: list[str]) -> dict:
         """Models with source/version, dataset checksums, params, library versions, wall time."""
-        index = json.loads((TASKS_DIR / "index.json").read_text(encoding="utf-8"))["tasks"]
+        index = json.loads((tasks_dir() / "index.json").read_text(encoding="utf-8"))["tasks"]
         model_meta = {}
         for model in models:
-            metas = sorted((EMBEDDINGS_DIR / model).glob("*.meta.json"))
+            metas = sorted((embeddings_dir() / model).glob("*.meta.json"))
             if metas:
                 meta = json.loads(metas[0].read_text(encoding="utf-8"))
                 model_meta[model] = meta.get("model_provenance", meta)
@@ -122,13 +122,13 @@ class Experiment:
             "experiment": self.name,
             "models": model_meta,
             "datasets": {t: index.get(t, {}) for t in tasks},
-            "params": {"data": self.params["data"], self.name: self.group},
+            "params": {"data": self.params["data"], self.group_name: self.group},
             "libraries": library_versions(),
             "wall_time_seconds": round(time.time() - self.started, 1),
         }
 
     def write_metrics(self, results: pd.DataFrame, models: list[str], tasks: list[str], **extra) -> Path:
-        """Write reports/metrics/<name>.json: the flat ``results`` list plus provenance."""
+        """Write reports/metrics/<name>.json: a per-model ``summary``, the flat ``results`` list, provenance."""
         payload = {"summary": summary(results, models), "results": json.loads(results.to_json(orient="records")),
                    **extra, "provenance": self.provenance(models, tasks)}
         atomic_write_json(self.metrics_path, payload)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import EmbedlabError
+from .schema import MAIN_METRICS, result_records
 
 
 def class_cosine_gap(emb, labels) -> dict[str, float]:
@@ -115,7 +116,7 @@ def intrinsic_records(task: dict, encoder, model_id: str, *, k: int = 20, n_pair
     if kind == "robustness":
         values = robustness(_vectors(encoder, test["original"]), _vectors(encoder, test["noisy"]),
                             n_pairs=n_pairs, seed=seed)
-        main = "similarity_change"
+        main = MAIN_METRICS["robustness"]
     elif kind in ("classification", "clustering"):
         emb = _vectors(encoder, test["text"])
         gap = class_cosine_gap(emb, test["label"])
@@ -130,15 +131,7 @@ def intrinsic_records(task: dict, encoder, model_id: str, *, k: int = 20, n_pair
             emb = _vectors(encoder, list(dict.fromkeys([*test["sentence1"], *test["sentence2"]])))
         values = {f"pca_variance_top{k}": pca_variance_top_k(emb, k), "anisotropy": anisotropy(emb, n_pairs, seed)}
         main = "anisotropy"
-    dim = getattr(encoder, "dim", None)
-    out = []
-    for metric, value in values.items():
-        rec = {"model": model_id, "task": task["name"], "task_type": kind, "language": task.get("language"),
-               "metric": metric, "value": float(value), "main": metric == main}
-        if dim is not None:
-            rec["dim"] = float(dim)
-        out.append(rec)
-    return out
+    return result_records(task, model_id, values, main, dim=getattr(encoder, "dim", None))
 
 
 def _vectors(encoder, texts, role: str = "query") -> np.ndarray:

@@ -8,20 +8,20 @@ from pathlib import Path
 import yaml
 
 from .errors import EmbedlabError
+from .paths import from_root, params_path
 
-DEFAULT_PATH = "params.yaml"
-REQUIRED_GROUPS = ("data", "models", "embed")
+REQUIRED_GROUPS = ("data", "models", "embed", "experiments")
 SIZE_KEYS = (
     "sts_pairs", "classification_train", "classification_test", "clustering_texts",
     "retrieval_queries", "retrieval_corpus", "bitext_pairs", "pair_pairs", "robustness_pairs",
 )
 
 
-def load_params(path: str | Path = DEFAULT_PATH) -> dict:
-    """Load params.yaml and check the groups every stage relies on."""
-    path = Path(path)
+def load_params(path: str | Path | None = None) -> dict:
+    """Load params.yaml (default: the repository root's) and check the groups every stage relies on."""
+    path = params_path() if path is None else from_root(path)
     if not path.exists():
-        raise EmbedlabError(f"params file '{path}' not found", "run from the repository root, or pass --params PATH")
+        raise EmbedlabError(f"params file '{path}' not found", "run inside the repository (a folder at or below the one holding dvc.yaml), or pass --params PATH")
     try:
         params = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -35,6 +35,7 @@ def load_params(path: str | Path = DEFAULT_PATH) -> dict:
             raise EmbedlabError(f"params.yaml has no '{group}' group (or it is not a mapping)",
                                 f"add a '{group}:' section; see the README")
     _check_data(params["data"])
+    check_experiment_models(params)
     return params
 
 
@@ -76,31 +77,43 @@ def scaled_sizes(data: dict) -> dict:
     return {k: (None if v is None else max(8, int(math.ceil(v * scale)))) for k, v in sizes.items()}
 
 
-def experiment_groups(params: dict) -> dict[str, dict]:
-    """Experiment param groups: the top-level keys that name a numbered notebook (``01_...``)."""
-    return {k: v for k, v in params.items() if k[:2].isdigit() and isinstance(v, dict)}
+def experiments(params: dict) -> dict[str, str]:
+    """``{params group: experiment name}`` from the ``experiments`` group, in reading order.
+
+    The experiment name (e.g. ``01_architecture_comparison``) names the stage, the notebook, the
+    metrics file and the figures folder; the group (``architecture_comparison``) holds its params.
+    """
+    listed = params.get("experiments") or {}
+    if not isinstance(listed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in listed.items()):
+        raise EmbedlabError("params 'experiments' must map a params group to an experiment name",
+                            "e.g. experiments: {architecture_comparison: 01_architecture_comparison}")
+    for group, name in listed.items():
+        if group[:1].isdigit():
+            raise EmbedlabError(f"params group '{group}' starts with a digit, which `dvc exp run -S` cannot parse",
+                                f"name the group without the leading number, e.g. '{group.lstrip('0123456789_')}'")
+        if not isinstance(params.get(group), dict):
+            raise EmbedlabError(f"params 'experiments' lists group '{group}', but params.yaml has no such group",
+                                f"add a '{group}:' section or remove it from 'experiments'")
+    return dict(listed)
 
 
-def experiment_params(params: dict, name: str) -> dict:
-    """One experiment's group, with a clear error when it is missing."""
-    groups = experiment_groups(params)
-    if name not in groups:
-        raise EmbedlabError(f"params.yaml has no group '{name}'",
-                            f"add it, or use one of: {', '.join(groups) or '(none)'}")
-    return groups[name]
+def experiment_group(params: dict, name: str) -> tuple[str, dict]:
+    """``(group name, group)`` of the experiment called ``name`` (its stage / notebook name)."""
+    listed = experiments(params)
+    for group, experiment in listed.items():
+        if name in (experiment, group):
+            return group, params[group]
+    raise EmbedlabError(f"params.yaml lists no experiment '{name}'",
+                        f"add it under 'experiments', or use one of: {', '.join(listed.values()) or '(none)'}")
 
 
-def models_needed(params: dict) -> list[str]:
-    """Every model id some experiment asks for, in first-mentioned order (what `embed` encodes)."""
-    seen: dict[str, None] = {}
-    for name, group in experiment_groups(params).items():
-        models = group.get("models", [])
+def check_experiment_models(params: dict) -> None:
+    """Every model an experiment names is in the registry (checked before any work starts)."""
+    for group in experiments(params):
+        models = params[group].get("models", [])
         if not isinstance(models, list):
-            raise EmbedlabError(f"params '{name}.models' must be a list of model ids", "see the 'models:' registry")
-        for m in models:
-            if m not in params["models"]:
-                known = ", ".join(params["models"])
-                raise EmbedlabError(f"params '{name}.models' names unknown model '{m}'",
-                                    f"add it to the 'models:' registry or use one of: {known}")
-            seen.setdefault(m, None)
-    return list(seen)
+            raise EmbedlabError(f"params '{group}.models' must be a list of model ids", "see the 'models:' registry")
+        unknown = [m for m in models if m not in params["models"]]
+        if unknown:
+            raise EmbedlabError(f"params '{group}.models' names unknown model '{unknown[0]}'",
+                                f"add it to the 'models:' registry or use one of: {', '.join(params['models'])}")

@@ -25,7 +25,7 @@ METRICS = {
     "retrieval": ["ndcg_at_10", "mrr_at_10", "recall_at_100"],
     "pair_classification": ["max_ap", "cosine_ap", "cosine_accuracy", "cosine_f1"],
     "bitext_mining": ["f1", "accuracy"],
-    "robustness": ["mean_cosine_original_noisy"],
+    "robustness": ["similarity_change", "cosine_orig_noisy", "similarity_abs_change"],
 }
 
 #: Main score per task type.
@@ -41,3 +41,17 @@ FAMILIES = ("contrastive", "bert", "decoder", "static", "multilingual")
 def main_metric(task: dict) -> str:
     """A prepared task's main metric: its ``main_score`` field, else the type's main metric."""
     return task.get("main_score") or MAIN_METRICS[task["type"]]
+
+
+def result_records(task: dict, model_id: str, values: dict[str, float], main: str, dim=None) -> list[dict]:
+    """Flat result records, one per metric: ``{model, task, task_type, language, metric, value, main}``
+    (plus ``dim`` when given). Every score of every experiment is one of these."""
+    out = []
+    for metric, value in values.items():
+        rec = {"model": model_id, "task": task["name"], "task_type": task["type"],
+               "language": task.get("language"), "metric": metric, "value": float(value),
+               "main": metric == main}
+        if dim is not None:
+            rec["dim"] = float(dim)
+        out.append(rec)
+    return out

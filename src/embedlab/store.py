@@ -14,14 +14,15 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 
 from .errors import EmbedlabError
 from .provenance import atomic_write_bytes, atomic_write_json, sha256_file, sha256_texts
+from .schema import ROLES
+from .transforms import Transform
 
-ROLES = ("query", "document")
 FIX = "run `dvc repro embed`"
 
 
@@ -168,15 +169,22 @@ class LookupEncoder:
     role ``document``, anything else (query, or None for symmetric tasks) -> role ``query``.
     A text that is not stored means the store and the task disagree: EmbedlabError.
 
-    ``transform``: optional ``array -> array`` (truncate, quantize ...), applied once per role
-    to the whole stored matrix, so calibration-based transforms see every row; its output is
-    served as float32. ``dim``: an optional label (e.g. effective dimension or bits / 32)
-    carried into the result records.
+    ``transform``: an optional FITTED ``transforms.Transform`` (reduce, quantize ...). The encoder
+    never fits it: the same fitted state is applied to every role's stored matrix (``apply(array,
+    role)``), and its ``similarity``, when it has one, replaces cosine. Its output is served as
+    float32. ``dim``: an optional label (e.g. effective dimension or bits / 32) carried into the
+    result records.
     """
 
     def __init__(self, root, model_id: str, task_name: str, *,
-                 transform: Callable[[np.ndarray], np.ndarray] | None = None, dim: float | None = None,
+                 transform: Transform | None = None, dim: float | None = None,
                  expected_task_checksum: str | None = None):
+        if transform is not None and not isinstance(transform, Transform):
+            raise EmbedlabError(f"LookupEncoder transform must be a transforms.Transform, got {type(transform).__name__}",
+                                "wrap a plain function as transforms.FunctionTransform(fn), or fit a Transform first")
+        if transform is not None and not transform.fitted:
+            raise EmbedlabError(f"transform {transform.name} is not fitted",
+                                "fit it once on calibration vectors (.fit(vectors, source=...)) before serving embeddings")
         self.model_id = model_id
         self.task_name = task_name
         self.transform = transform
@@ -186,7 +194,7 @@ class LookupEncoder:
         self._arrays: dict[str, np.ndarray] = {}
         self._rows: dict[str, dict[str, int]] = {}
         for role, (texts, array) in stored.items():
-            self._arrays[role] = self._apply_transform(array)
+            self._arrays[role] = self._apply_transform(array, role)
             rows = {t: i for i, t in enumerate(texts)}
             # mteb strips corpus documents (title + " " + text).strip() before encoding them
             for i, t in enumerate(texts):
@@ -198,12 +206,8 @@ class LookupEncoder:
         self.embed_dim = widths.pop()
         self._meta = None
 
-    def _apply_transform(self, array: np.ndarray) -> np.ndarray:
-        out = array if self.transform is None else self.transform(array)
-        out = np.asarray(out)
-        if out.ndim != 2 or out.shape[0] != array.shape[0]:
-            raise EmbedlabError(f"transform turned a {array.shape} array into {out.shape}",
-                                "the transform must map (n, d) to (n, d') row by row")
+    def _apply_transform(self, array: np.ndarray, role: str) -> np.ndarray:
+        out = array if self.transform is None else self.transform.apply(array, role)
         return np.ascontiguousarray(out, dtype=np.float32)
 
     # -- lookup ------------------------------------------------------------------------------------
@@ -243,13 +247,18 @@ class LookupEncoder:
         return np.concatenate(parts, axis=0)
 
     def similarity(self, embeddings1, embeddings2) -> np.ndarray:
-        """Cosine similarity matrix, shape (len(embeddings1), len(embeddings2))."""
+        """Cosine similarity matrix (or the transform's own), shape (len(embeddings1), len(embeddings2))."""
+        if self.transform is not None and self.transform.similarity is not None:
+            return np.asarray(self.transform.similarity(_as_array(embeddings1), _as_array(embeddings2)))
         a = _unit_rows(embeddings1)
         b = _unit_rows(embeddings2)
         return a @ b.T
 
     def similarity_pairwise(self, embeddings1, embeddings2) -> np.ndarray:
-        """Cosine similarity of row i with row i."""
+        """Cosine similarity (or the transform's own) of row i with row i."""
+        if self.transform is not None and self.transform.similarity is not None:
+            a, b = _as_array(embeddings1), _as_array(embeddings2)
+            return np.asarray([self.transform.similarity(a[i:i + 1], b[i:i + 1])[0, 0] for i in range(len(a))])
         a = _unit_rows(embeddings1)
         b = _unit_rows(embeddings2)
         return np.sum(a * b, axis=1)
@@ -261,7 +270,7 @@ class LookupEncoder:
             from . import evaluate  # noqa: F401 -- sets MTEB_CACHE before mteb is first imported
             from mteb.models.model_meta import ModelMeta, ScoringFunction
 
-            extra = {"transform": _callable_name(self.transform)} if self.transform is not None else {}
+            extra = self.transform.labels() if self.transform is not None else {}
             if self.dim is not None:
                 extra["dim"] = self.dim
             self._meta = ModelMeta.create_empty(overwrites={
@@ -282,12 +291,12 @@ def _prompt_value(prompt_type) -> str | None:
     return getattr(prompt_type, "value", prompt_type)
 
 
-def _callable_name(fn) -> str:
-    return getattr(fn, "__name__", None) or repr(fn)
+def _as_array(x) -> np.ndarray:
+    return np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float32)
 
 
 def _unit_rows(x) -> np.ndarray:
-    x = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float32)
+    x = _as_array(x)
     if x.ndim == 1:
         x = x[None, :]
     norms = np.linalg.norm(x, axis=1, keepdims=True)

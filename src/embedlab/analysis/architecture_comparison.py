@@ -1,53 +1,19 @@
-"""Tables and the written interpretation for experiment 01 (architecture comparison)."""
+"""Experiment 01 (architecture comparison): its tables, figure titles and written interpretation.
+
+The notebook `notebooks/01_architecture_comparison.ipynb` calls these; the general result helpers
+(main scores, type means, English mean) live in ``analysis.results``.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-TYPE_ORDER = ["sts", "pair_classification", "classification", "clustering", "retrieval", "bitext_mining", "robustness"]
-
-
-def main_scores(results: pd.DataFrame) -> pd.DataFrame:
-    """Rows with the task's main metric only (one value per model and task)."""
-    return results[results["main"].astype(bool)].copy()
-
-
-def is_cross_lingual(language: str) -> bool:
-    """zh and zh-en tasks (everything not plain English) form the cross-lingual column group."""
-    return language != "en"
-
-
-def score_table(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
-    """Model × task table of main scores; tasks ordered by type, English before cross-lingual."""
-    main = main_scores(results)
-    main = main[main["task_type"] != "robustness"]  # intrinsic (lower is better): in intrinsic_table
-    order = (main.drop_duplicates("task")
-             .assign(_t=lambda d: d["task_type"].map(lambda t: TYPE_ORDER.index(t) if t in TYPE_ORDER else 99),
-                     _x=lambda d: d["language"].map(is_cross_lingual))
-             .sort_values(["_x", "_t", "task"])["task"].tolist())
-    table = main.pivot_table(index="model", columns="task", values="value", aggfunc="first")
-    return table.reindex(index=[m for m in models if m in table.index], columns=order)
-
-
-def type_means(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
-    """Model × task-type mean of main scores; cross-lingual tasks get their own column."""
-    main = main_scores(results)
-    main = main[main["task_type"] != "robustness"]
-    group = main["task_type"].where(~main["language"].map(is_cross_lingual), "cross-lingual")
-    table = main.assign(group=group).pivot_table(index="model", columns="group", values="value", aggfunc="mean")
-    cols = [c for c in TYPE_ORDER if c in table.columns] + (["cross-lingual"] if "cross-lingual" in table.columns else [])
-    return table.reindex(index=[m for m in models if m in table.index], columns=cols)
-
-
-def english_mean(results: pd.DataFrame) -> pd.Series:
-    """Mean main score over English, non-intrinsic tasks, per model (the 'overall' ranking)."""
-    main = main_scores(results)
-    main = main[(main["language"] == "en") & (main["task_type"] != "robustness")]
-    return main.groupby("model")["value"].mean().sort_values(ascending=False)
+from .results import english_mean, main_scores, type_means
 
 
 def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: dict[str, float],
-                   pooling_groups: dict[str, dict[str, str]]) -> str:
+                   pooling_groups: dict[str, dict[str, str]], scaling: pd.DataFrame | None = None,
+                   scaling_task: str | None = None) -> str:
     """A few sentences written from the numbers: who wins where, and by how much."""
     lines = []
     overall = english_mean(results)
@@ -84,6 +50,12 @@ def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: 
             m = max(quicker, key=lambda k: overall[k])
             lines.append(f"- **Speed:** `{m}` encodes {fast[m] / fast[best]:.1f}× faster than `{best}` "
                          f"({fast[m]:.0f} vs {fast[best]:.0f} texts/s) at {overall[m] - overall[best]:+.3f} mean score.")
+    if scaling is not None and not scaling.empty:
+        top = scaling["gain_from_standardizing"].idxmax()
+        lines.append(f"- **Classifier protocol:** on {scaling_task}, standardizing the vectors before the logistic "
+                     f"regression moves `{top}` from {scaling.loc[top, 'accuracy_raw']:.3f} to "
+                     f"{scaling.loc[top, 'accuracy_standardized']:.3f} accuracy (whole sampled train split); its mteb "
+                     "score there reflects the classifier's regularization on a narrow cosine band as much as the embedding.")
     return "\n".join(lines)
 
 
@@ -131,6 +103,35 @@ def intrinsic_table(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     table = table.reindex(index=[m for m in models if m in table.index],
                           columns=[c for c in INTRINSIC_METRICS if c in table.columns])
     return table.rename(columns=INTRINSIC_METRICS)
+
+
+def pooling_table(by_type: pd.DataFrame, pooling_groups: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """Task type × pooling variant ("<group>: <variant>") of mean main scores, from ``type_means``."""
+    variants = {f"{label}: {name}": model for label, group in pooling_groups.items()
+                for name, model in group.items() if model in by_type.index}
+    table = by_type.loc[list(variants.values())].T
+    table.columns = list(variants)
+    return table
+
+
+def speed_frame(results: pd.DataFrame, throughput: dict, families: dict[str, str]) -> pd.DataFrame:
+    """One row per model: English-mean quality, measured texts/second (median) and family."""
+    speed = pd.Series({m: r["texts_per_second"] for m, r in throughput.get("models", {}).items()},
+                      name="texts_per_second", dtype=float)
+    frame = english_mean(results).rename("quality").to_frame().join(speed)
+    frame["family"] = frame.index.map(families)
+    return frame.rename_axis("model").reset_index().sort_values("quality", ascending=False)
+
+
+def baseline_line(throughput: dict) -> str:
+    """One sentence: plain SentenceTransformer.encode against embedlab's encoder of the same model."""
+    base = throughput.get("baseline")
+    if not base:
+        return "No plain SentenceTransformer.encode reference was timed (params `throughput.baseline`)."
+    ours = throughput["models"].get(base["model"], {}).get("texts_per_second", float("nan"))
+    return (f"Reference, timed in the same run: plain `SentenceTransformer.encode({base['model']})` "
+            f"{base['texts_per_second']:.0f} texts/s; embedlab's own {base['model']} encoder {ours:.0f} texts/s "
+            f"(ratio {base.get('ratio_embedlab_to_plain', float('nan')):.2f}, medians of {base['repeats']} passes).")
 
 
 def scaling_sensitivity(task: dict, encoders: dict, seed: int = 0) -> pd.DataFrame:

@@ -1,0 +1,65 @@
+"""The shared result helpers and experiment 01's tables, on constructed records with hand-computed means."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from embedlab.analysis import architecture_comparison as arch
+from embedlab.analysis.results import english_mean, score_table, summary, type_means
+
+
+def rec(model, task, task_type, value, language="en", main=True, metric="m"):
+    return {"model": model, "task": task, "task_type": task_type, "language": language, "metric": metric,
+            "value": value, "main": main}
+
+
+@pytest.fixture
+def results():
+    return pd.DataFrame([
+        rec("a", "S1", "sts", 0.8), rec("a", "S2", "sts", 0.6), rec("a", "C", "classification", 0.5),
+        rec("a", "Z", "sts", 0.9, language="zh"), rec("a", "R", "robustness", 0.1),
+        rec("a", "S1", "sts", 0.99, main=False, metric="cosine_pearson"),
+        rec("b", "S1", "sts", 0.4), rec("b", "S2", "sts", 0.2), rec("b", "C", "classification", 0.9),
+        rec("b", "Z", "sts", 0.1, language="zh"), rec("b", "R", "robustness", 0.9),
+    ])
+
+
+def test_english_mean_skips_side_metrics_intrinsic_rows_and_other_languages(results):
+    mean = english_mean(results)
+    assert mean["a"] == pytest.approx((0.8 + 0.6 + 0.5) / 3)
+    assert mean["b"] == pytest.approx((0.4 + 0.2 + 0.9) / 3)
+    assert list(mean.index) == ["a", "b"]  # best first
+
+
+def test_type_means_orders_types_and_keeps_cross_lingual_apart(results):
+    table = type_means(results, ["b", "a"])
+    assert list(table.columns) == ["sts", "classification", "cross-lingual"]
+    assert list(table.index) == ["b", "a"]
+    assert table.loc["a", "sts"] == pytest.approx(0.7) and table.loc["b", "cross-lingual"] == pytest.approx(0.1)
+
+
+def test_score_table_puts_cross_lingual_tasks_last(results):
+    assert list(score_table(results, ["a", "b"]).columns) == ["S1", "S2", "C", "Z"]
+
+
+def test_summary_is_the_metrics_block(results):
+    block = summary(results, ["a", "b"])
+    assert block["a"]["english_mean"] == pytest.approx(0.6333, abs=1e-4) and "robustness" not in block["a"]
+
+
+def test_pooling_table_and_titles(results):
+    by_type = type_means(results, ["a", "b"])
+    pooling = arch.pooling_table(by_type, {"W": {"first": "a", "second": "b", "absent": "c"}})
+    assert list(pooling.columns) == ["W: first", "W: second"]
+    # means over task types: a (0.7 + 0.5 + 0.9) / 3 = 0.7, b (0.3 + 0.9 + 0.1) / 3 = 0.433
+    assert arch.pooling_title(pooling, "W") == "W: first beats second by 0.267 (mean over task types)"
+
+
+def test_speed_frame_and_baseline_line(results):
+    throughput = {"models": {"a": {"texts_per_second": 100.0}, "b": {"texts_per_second": 400.0}},
+                  "baseline": {"model": "a", "texts_per_second": 80.0, "repeats": 3, "ratio_embedlab_to_plain": 1.25}}
+    frame = arch.speed_frame(results, throughput, {"a": "contrastive", "b": "static"})
+    assert list(frame["model"]) == ["a", "b"] and list(frame["texts_per_second"]) == [100.0, 400.0]
+    assert arch.speed_title(frame) == "b encodes 4× faster than a at -0.133 mean score"
+    assert "ratio 1.25" in arch.baseline_line(throughput)
