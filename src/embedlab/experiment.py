@@ -65,7 +65,7 @@ class Experiment:
         return list(wanted)
 
     def task(self, name: str) -> dict:
-        from .datasets import load_prepared
+        from .tasks import load_prepared
 
         return load_prepared(name, TASKS_DIR)
 

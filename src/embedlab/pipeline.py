@@ -33,7 +33,7 @@ def resolve_mirror(data: dict, params_path: str | Path) -> str | None:
 
 def prepare(params_path: str | Path = "params.yaml") -> dict:
     """Stage `prepare`: load, verify and sample every task in ``data.tasks`` into data/tasks/."""
-    from .datasets import prepare_tasks
+    from .tasks import prepare_tasks
 
     params = load_params(params_path)
     data = params["data"]
@@ -59,7 +59,7 @@ def available_tasks(tasks_dir: Path = TASKS_DIR) -> list[str]:
 
 def embed(params_path: str | Path = "params.yaml") -> None:
     """Stage `embed`: encode each (model, task) once; work already in the store is reused."""
-    from .datasets import load_prepared, texts_to_embed
+    from .tasks import load_prepared, texts_to_embed
     from .models import encoder_groups, model_provenance, models_from_params
     from .store import is_current, save_embeddings
 
@@ -120,7 +120,7 @@ def cap_length(spec, cap: int | None):
 
 def _throughput_texts(tasks: dict, n: int) -> list[str]:
     """A fixed set of short real sentences for throughput timing (the same for every model)."""
-    from .datasets import texts_to_embed
+    from .tasks import texts_to_embed
 
     for preferred in ("STSBenchmark", "MRPolarity", "SICK-R"):
         if preferred in tasks:
