@@ -20,7 +20,7 @@ MR_CSV_SHA256="1b9975e7c33f487bc2187fffdc55213fdbb84bac4f6c1852b5dd40912411f53f"
 MR_README_SHA256="e1eab4d2c86e8c0c486df84bac442bf884ad7b833803d1822243fc002015c232"
 BROWN_CATS_SHA256="b1dbf759c316e3c8e31ff1f31ae32be42e0f4ad3f61046635617bccb09b41633"
 # sha256 of the `sha256sum` listing of the 500 text files (ca01 .. cr09), sorted by name,
-# run inside the folder: one number that pins every file (embedlab.datasets checks the same digest).
+# run inside the folder: one number that pins every file (embedlab.tasks checks the same digest).
 BROWN_TEXTS_DIGEST="1d14e6b24a1420e00260d44b4950f8717f856446b553289cea85b98d6e358e8e"
 BROWN_N_TEXTS=500
 

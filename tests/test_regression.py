@@ -5,7 +5,7 @@ MTEB reports all-MiniLM-L6-v2 on STSBenchmark (test) at cosine Spearman 82.03.
 
 import pytest
 
-from embedlab.datasets import load_prepared, prepare_tasks, texts_to_embed
+from embedlab.tasks import load_prepared, prepare_tasks, texts_to_embed
 from embedlab.evaluate import evaluate_task
 from embedlab.models import load_encoder, models_from_params
 from embedlab.store import LookupEncoder, save_embeddings

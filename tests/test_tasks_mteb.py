@@ -2,15 +2,16 @@
 the hub or (here, offline) from a local folder holding a copy of the dataset."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from embedlab.datasets import load_prepared, prepare_tasks, texts_to_embed
 from embedlab.errors import EmbedlabError
 from embedlab.evaluate import evaluate_task
-from embedlab.mteb_tasks import mteb_task_spec
+from embedlab.paths import repo_root
 from embedlab.store import LookupEncoder, save_embeddings
+from embedlab.tasks import load_prepared, mteb_task_spec, prepare_tasks, texts_to_embed
 
 
 def _jsonl(path, rows):
@@ -25,7 +26,7 @@ def test_record_comes_from_mtebs_registry():
 
 
 @pytest.mark.parametrize("name, needle", [("SummEval", "Summarization"), ("STS17", "language subsets")])
-def test_unsupported_mteb_tasks_are_one_line_errors(name, needle):
+def test_unsupported_mteb_task_kinds_are_one_line_errors(name, needle):
     with pytest.raises(EmbedlabError, match=needle):
         mteb_task_spec(name)
 
@@ -47,6 +48,8 @@ def test_sts_task_by_name_from_a_local_folder_is_prepared_and_scored(tmp_path):
     task = load_prepared("BIOSSES", tmp_path / "tasks")
     assert task["splits"]["test"]["score"] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert list(task["files"]) == ["test.jsonl"] and len(task["files"]["test.jsonl"]) == 64
+    for recorded in (task["origin"], task["hub"]["id"]):  # relative to the repository root, in every clone
+        assert not Path(recorded).is_absolute() and (repo_root() / recorded).resolve() == folder.resolve()
     # Vectors whose cosine rises with the gold score: Spearman exactly 1.
     texts = texts_to_embed(task)["query"]
     angle = {f"a{i}": 0.0 for i in range(5)} | {f"b{i}": (4 - i) * 0.3 for i in range(5)}

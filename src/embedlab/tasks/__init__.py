@@ -1,0 +1,32 @@
+"""Tasks: declarative records (``TaskSpec``) in one catalog, their loaders, and the ``prepare`` stage.
+
+| module | one job |
+|---|---|
+| ``spec`` | ``TaskSpec`` and the registry (``CATALOG``, ``register``) |
+| ``embedded`` | the embedded suite: corpora shipped in packages / assets, each record next to its loader |
+| ``standard`` | the standard suite: each record next to its mirror loader and hub loader |
+| ``mteb_registry`` | any monolingual MTEB task by name (record from mteb, data from the hub or a folder) |
+| ``files`` | files in packages and assets, with their pinned sha256s |
+| ``mirror`` | the local benchmark mirror, checked against its MANIFEST.sha256 |
+| ``hub`` | Hugging Face hub loading helpers |
+| ``sampling`` | size caps, seeded splits and sampling |
+| ``prepare`` | ``prepare_tasks`` -> data/tasks/<task>.json + index.json; ``load_prepared``, ``texts_to_embed`` |
+
+Other modules import from ``embedlab.tasks`` only.
+"""
+
+from __future__ import annotations
+
+from .spec import CATALOG, TaskSpec, declare, register  # noqa: I001 -- the suites register in this order
+from .embedded import EMBEDDED_TASKS, swap_adjacent_words
+from .standard import STANDARD_TASKS
+from .files import default_assets_dir
+from .mteb_registry import mteb_task_spec
+from .prepare import available_tasks, load_prepared, prepare_task, prepare_tasks, task_spec, texts_to_embed
+from .sampling import DEFAULT_SIZES
+
+__all__ = [
+    "CATALOG", "DEFAULT_SIZES", "available_tasks", "EMBEDDED_TASKS", "STANDARD_TASKS", "TaskSpec",
+    "declare", "default_assets_dir", "load_prepared", "mteb_task_spec", "prepare_task", "prepare_tasks",
+    "register", "swap_adjacent_words", "task_spec", "texts_to_embed",
+]
