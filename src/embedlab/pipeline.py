@@ -60,7 +60,7 @@ def available_tasks(tasks_dir: Path = TASKS_DIR) -> list[str]:
 def embed(params_path: str | Path = "params.yaml") -> None:
     """Stage `embed`: encode each (model, task) once; work already in the store is reused."""
     from .datasets import load_prepared, texts_to_embed
-    from .models import encoder_groups, model_provenance, models_from_params
+    from .encoders import encoder_groups, model_provenance, models_from_params
     from .store import is_current, save_embeddings
 
     params = load_params(params_path)
@@ -142,7 +142,7 @@ def _best_time(run, repeats: int) -> float:
 
 def _time_encoding(encode, texts: list[str], settings: dict) -> dict:
     """Warm up on one batch, then time ``encode(texts, batch_size)`` (best of the repeats) as a record."""
-    from .models import pick_device
+    from .encoders import pick_device
 
     batch_size = int(settings.get("batch_size", 32))
     repeats = int(settings.get("throughput_repeats", 3))
@@ -164,7 +164,7 @@ def _measure_throughput(group, texts: list[str], settings: dict) -> None:
 
 def _measure_st_baseline(spec, texts: list[str], settings: dict) -> None:
     """Time plain ``SentenceTransformer.encode`` (no embedlab wrapper) as the throughput reference."""
-    from .models import model_location, pick_device
+    from .encoders import model_location, pick_device
 
     st = require_package("sentence_transformers", "sentence-transformers")
     model = st.SentenceTransformer(model_location(spec, settings.get("cache_dir", "data/models")),
