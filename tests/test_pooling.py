@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from embedlab.errors import EmbedlabError
-from embedlab.pooling import cls_pool, last_token_pool, max_pool, mean_pool, pool
+from embedlab.encoders import cls_pool, last_token_pool, max_pool, mean_pool, pool
 
 # Row 0 is right-padded (real tokens at 0, 1), row 1 left-padded (real tokens at 1, 2).
 # Pad states are extreme (100 / -100) so any leak into a result is obvious.

@@ -7,7 +7,7 @@ import pytest
 
 from embedlab.tasks import load_prepared, prepare_tasks, texts_to_embed
 from embedlab.evaluate import evaluate_task
-from embedlab.models import load_encoder, models_from_params
+from embedlab.encoders import load_encoder, models_from_params
 from embedlab.store import LookupEncoder, save_embeddings
 
 MTEB_MINILM_STSB = 0.8203

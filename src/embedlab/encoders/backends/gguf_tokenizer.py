@@ -11,10 +11,10 @@ escaped as U+2581. Special ids: pad 0, eos 1, bos 2, unk 3. Check (pinned in the
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
-from .errors import EmbedlabError, require_package
+from ...errors import EmbedlabError, require_package
+from ...provenance import atomic_write_bytes
 
 PAD_ID, EOS_ID, BOS_ID, UNK_ID = 0, 1, 2, 3
 SPACE = "\u2581"
@@ -83,17 +83,7 @@ def load_gguf_tokenizer(gguf_path: str | os.PathLike, cache_file: str | os.PathL
     cache_file = Path(cache_file)
     if not cache_file.exists():
         tokenizer = build_tokenizer(*read_gguf_vocab(gguf_path))
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=f".{cache_file.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            tokenizer.save(tmp)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, cache_file)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        # to_str(pretty=True) is what Tokenizer.save writes; written through a rename, never half a file.
+        atomic_write_bytes(cache_file, tokenizer.to_str(pretty=True).encode("utf-8"))
         return tokenizer
     return tk.Tokenizer.from_file(str(cache_file))

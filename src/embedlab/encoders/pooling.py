@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import EmbedlabError
+from ..errors import EmbedlabError
 
 POOLINGS = ("cls", "mean", "max", "last")
 
