@@ -12,20 +12,17 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import re
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from .errors import EmbedlabError
+from .paths import isolate_mteb_cache
 from .schema import METRICS, MTEB_TYPES, main_metric, result_records
 
-# mteb builds a ResultCache() at import time, which creates ~/.cache/mteb (or $MTEB_CACHE).
 # We never use it (cache=None below), so point it at a throwaway folder unless the user chose one.
-os.environ.setdefault("MTEB_CACHE", str(Path(tempfile.gettempdir()) / "embedlab-mteb-cache-unused"))
+isolate_mteb_cache()
 
 # Computed here on the embeddings (not by mteb): see clustering_geometry().
 OWN_METRICS = {"silhouette", "davies_bouldin"}

@@ -9,6 +9,7 @@ where the clone lives: paths that must be recorded go through :func:`relative_to
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 MARKER = "dvc.yaml"
@@ -78,3 +79,10 @@ def metrics_path(name: str) -> Path:
 
 def figures_dir(name: str) -> Path:
     return reports_dir() / "figures" / name
+
+
+def isolate_mteb_cache() -> None:
+    """Point mteb's result cache at a throwaway folder before mteb is first imported (unless the user
+    chose one): mteb builds a ResultCache at import time, which creates ~/.cache/mteb, and embedlab
+    never reads it (evaluation runs with ``cache=None``)."""
+    os.environ.setdefault("MTEB_CACHE", str(Path(tempfile.gettempdir()) / "embedlab-mteb-cache-unused"))

@@ -19,6 +19,7 @@ from typing import Iterable
 import numpy as np
 
 from .errors import EmbedlabError
+from .paths import isolate_mteb_cache
 from .provenance import atomic_write_bytes, atomic_write_json, sha256_file, sha256_texts
 from .schema import ROLES
 from .transforms import Transform
@@ -267,7 +268,7 @@ class LookupEncoder:
     def mteb_model_meta(self):
         """mteb's ModelMeta: name = model id, revision = the stored model fingerprint, cosine."""
         if self._meta is None:
-            from . import evaluate  # noqa: F401 -- sets MTEB_CACHE before mteb is first imported
+            isolate_mteb_cache()
             from mteb.models.model_meta import ModelMeta, ScoringFunction
 
             extra = self.transform.labels() if self.transform is not None else {}

@@ -17,6 +17,7 @@ a back end's own ``validate(spec)`` adds checks only it needs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -192,3 +193,13 @@ def check_dim(spec: ModelSpec, dim: int) -> int:
             f"ask for at most {spec.dim} dimensions for '{spec.id}' or drop it from this sweep",
         )
     return dim
+
+
+def with_token_cap(spec: ModelSpec, cap: int | None) -> ModelSpec:
+    """The spec with ``max_seq_length`` lowered to ``cap`` (``embed.max_seq_length``; None keeps it).
+
+    The cap is part of the spec, so it is recorded in the model provenance and fingerprint.
+    """
+    if cap is None or spec.max_seq_length <= int(cap):
+        return spec
+    return dataclasses.replace(spec, max_seq_length=int(cap))
