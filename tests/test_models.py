@@ -24,27 +24,11 @@ from embedlab.encoders import (
 )
 from embedlab.provenance import sha256_file
 
-ROOT = Path(__file__).resolve().parents[1]
-REGISTRY_YAML = Path(__file__).resolve().parents[1] / "params.yaml"
+from conftest import ROOT, TINY_WORDS as WORDS  # noqa: F401 -- tiny_bert (conftest) uses these words
+
+REGISTRY_YAML = ROOT / "params.yaml"
 MODEL_CACHE = ROOT / "data" / "models"
-WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "far", "away", "."]
 TEXTS = ["the cat sat on the mat .", "a dog", "", "the dog ran far far away", "cat"]
-
-
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory) -> Path:
-    """A 1-layer random BertModel and a WordPiece tokenizer over a 16-entry vocab, saved as a folder."""
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
-    BertTokenizer(vocab_file=str(vocab)).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=16, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=16, max_position_embeddings=32)
-    BertModel(config).eval().save_pretrained(folder)
-    return folder
 
 
 def tiny_registry(folder: Path, **changes) -> dict:
