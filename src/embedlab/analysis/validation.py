@@ -11,9 +11,13 @@ experiment, and ``validation_table`` marks each row PASS, FAIL or not comparable
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from ..errors import EmbedlabError
+from ..paths import embeddings_dir
+from ..store import meta_path
 
 RESULTS_REPO = "embeddings-benchmark/results"
 
@@ -154,13 +158,33 @@ def check_runs(runs: dict, registry: dict, tasks: list[str], full_size: list[str
     return out
 
 
+def evaluate_runs(exp, runs: dict[str, list[str]], **options) -> pd.DataFrame:
+    """Score each model of ``runs`` on its own task list through ``exp.evaluate`` (the same path as
+    every experiment; intrinsic measures left out), as one result frame."""
+    frames = [exp.evaluate([model], tasks, intrinsic=False, **options) for model, tasks in runs.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def token_caps(runs: dict[str, list[str]]) -> dict[tuple[str, str], int]:
+    """``{(model, task): max_seq_length}`` each stored embedding was encoded with (its meta file)."""
+    caps = {}
+    for model, tasks in runs.items():
+        for task in tasks:
+            meta = meta_path(embeddings_dir(), model, task)
+            if meta.exists():
+                prov = json.loads(meta.read_text(encoding="utf-8")).get("model_provenance", {})
+                if prov.get("max_seq_length") is not None:
+                    caps[(model, task)] = int(prov["max_seq_length"])
+    return caps
+
+
 def _tolerance(tolerance, model: str) -> float:
     if isinstance(tolerance, dict):
         return float(tolerance.get(model, tolerance["default"]))
     return float(tolerance)
 
 
-def validation_table(results: pd.DataFrame, tolerance: float | dict, caps: dict[str, int] | None = None,
+def validation_table(results: pd.DataFrame, tolerance: float | dict, caps: dict[tuple[str, str], int] | None = None,
                      published: pd.DataFrame | None = None) -> pd.DataFrame:
     """Our main score of every (model, task) that has a published one, with the difference and a status.
 
@@ -185,7 +209,7 @@ def validation_table(results: pd.DataFrame, tolerance: float | dict, caps: dict[
     statuses, reasons = [], []
     for row in table.itertuples():
         notes = [KNOWN_DIFFERENCES[row.model]] if row.model in KNOWN_DIFFERENCES else []
-        cap, theirs = (caps or {}).get(row.model), MTEB_MODELS[row.model]["max_seq_length"]
+        cap, theirs = (caps or {}).get((row.model, row.task)), MTEB_MODELS[row.model]["max_seq_length"]
         if cap is not None and cap < theirs and getattr(row, "task_type", None) in LONG_TEXT_TYPES:
             notes.append(f"token cap {cap} < MTEB's {theirs}: long documents truncated")
         if row.task in NOT_COMPARABLE:
@@ -231,7 +255,7 @@ def comparison_figure(table: pd.DataFrame, title: str):
     ax.axvspan(-tol, tol, color="#2ca02c", alpha=0.12, label=f"tolerance ±{tol:.3f}")
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(list(y), [f"{r.model} · {r.task}" for r in rows.itertuples()], fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # first row on top
     ax.set_xlabel("our score − MTEB's published score (0–1 scale; line: our 95% bootstrap interval)")
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=s) for s, c in colors.items()]
     ax.legend(handles=handles + [ax.patches[0]], fontsize=8, loc="lower right")
