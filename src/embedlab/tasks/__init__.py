@@ -24,13 +24,13 @@ from .embedded import EMBEDDED_TASKS, swap_adjacent_words
 from .standard import STANDARD_TASKS
 from .files import default_assets_dir
 from .mteb_registry import mteb_task_spec
-from .naming import SAMPLE_SUFFIX, base_name, task_label
+from .naming import SAMPLE_SUFFIX, base_name, prepared_name, task_label
 from .prepare import (available_tasks, default_tasks, load_prepared, prepare_task, prepare_tasks, task_spec,
                       texts_to_embed)
-from .sampling import DEFAULT_SIZES
+from .sampling import DEFAULT_SIZES, per_label_rows, sample_retrieval, seeded_rng
 
 __all__ = [
     "CATALOG", "DEFAULT_SIZES", "SAMPLE_SUFFIX", "available_tasks", "base_name", "default_tasks", "EMBEDDED_TASKS",
     "STANDARD_TASKS", "TaskSpec", "declare", "default_assets_dir", "load_prepared", "mteb_task_spec",
-    "prepare_task", "prepare_tasks", "register", "swap_adjacent_words", "task_label", "task_spec", "texts_to_embed",
+    "per_label_rows", "prepare_task", "prepare_tasks", "prepared_name", "register", "sample_retrieval", "seeded_rng", "swap_adjacent_words", "task_label", "task_spec", "texts_to_embed",
 ]
