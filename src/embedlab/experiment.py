@@ -16,7 +16,7 @@ from .params import experiment_group, load_params
 from .paths import embeddings_dir, figures_dir, metrics_path, relative_to_root, tasks_dir
 from .provenance import atomic_write_json, library_versions
 from .store import LookupEncoder
-from .tasks import available_tasks, load_prepared
+from .tasks import available_tasks, default_tasks, load_prepared
 
 
 def _show_in_notebook(fig, path: Path) -> None:
@@ -53,10 +53,11 @@ class Experiment:
         self.figures_dir.mkdir(parents=True, exist_ok=True)
 
     def tasks(self, wanted: list[str] | None = None) -> list[str]:
-        """The prepared, available tasks (optionally limited to ``wanted``, in its order)."""
+        """The prepared, available tasks named in ``wanted`` (in its order); None: the default-size
+        variant of every task (``STS12-sample``, not the full-size ``STS12`` that data.full_size adds)."""
         available = available_tasks(tasks_dir())
         if wanted is None:
-            return available
+            return default_tasks(tasks_dir())
         unknown = [t for t in wanted if t not in available]
         if unknown:
             raise EmbedlabError(f"experiment {self.name} asks for tasks not prepared: {', '.join(unknown)}",
