@@ -69,10 +69,17 @@ def grouped_bars(table: pd.DataFrame, title: str, ylabel: str, low: pd.DataFrame
     for k, col in enumerate(table.columns):
         values = table[col].to_numpy(dtype=float)
         yerr = _error_bars(values, None if low is None else low[col], None if high is None else high[col])
-        bars = ax.bar(x + k * width - 0.4 + width / 2, values, width, label=col, yerr=yerr,
+        positions = x + k * width - 0.4 + width / 2
+        bars = ax.bar(positions, values, width, label=col, yerr=yerr,
                       error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1 if yerr is None else 6)
+        if yerr is None:
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        else:  # inside the bar, so the error bar above stays readable
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, label_type="center", color="white")
+        for pos in positions[np.isnan(values)]:
+            ax.text(pos, 0.01, "N/A", ha="center", va="bottom", fontsize=7, color="#555555", rotation=90)
     ax.set_xticks(x, table.index, rotation=15)
+    ax.set_xlim(-0.5, len(table) - 0.5)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=8, ncols=min(4, table.shape[1]), loc="upper center", bbox_to_anchor=(0.5, -0.15))
