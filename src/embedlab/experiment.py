@@ -34,7 +34,7 @@ def _show_in_notebook(fig, path: Path) -> None:
         display(Image(filename=str(path)))
 
 
-def repo_path(path) -> Path:
+def _repo_path(path) -> Path:
     """``path`` if absolute, else relative to the repository root."""
     path = Path(path)
     return path if path.is_absolute() else repo_root() / path
@@ -149,7 +149,7 @@ class Experiment:
             spec = self._specs.get(model)
             cache_dir = self.params.get("embed", {}).get("cache_dir")
             self._na[key] = None if spec is None else na_reason(
-                spec, task, encoder, None if cache_dir is None else repo_path(cache_dir))
+                spec, task, encoder, None if cache_dir is None else _repo_path(cache_dir))
         return self._na[key]
 
     def compare(self, model_a: str, model_b: str, task: str | list[str]) -> dict:
