@@ -61,7 +61,7 @@ def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: 
 
 def heatmap_title(table: pd.DataFrame) -> str:
     """States who tops the most task columns."""
-    wins = table.idxmax(axis=0).value_counts()
+    wins = table.dropna(axis=1, how="all").idxmax(axis=0).value_counts()  # all-N/A columns have no winner
     return f"{wins.index[0]} has the top score on {wins.iloc[0]} of {table.shape[1]} tasks"
 
 
