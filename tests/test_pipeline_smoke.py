@@ -31,7 +31,9 @@ def tiny_params(repo_params: dict) -> dict:
     group = dict(params["architecture_comparison"], models=TINY_MODELS, n_experiments=1)
     group["pooling_groups"] = {"MiniLM weights": {"sentence-transformers": "all-MiniLM-L6-v2", "CLS": "minilm-bert-cls"}}
     params["architecture_comparison"] = group
-    params["experiments"] = {"architecture_comparison": "01_architecture_comparison"}
+    # Validation on one full-size task (STS-B, 1,379 pairs): the published-score path end to end.
+    params["validation"] = dict(params["validation"], runs={"all-MiniLM-L6-v2": ["STSBenchmark"]}, n_experiments=1)
+    params["experiments"] = {"validation": "00_validation", "architecture_comparison": "01_architecture_comparison"}
     return params
 
 
@@ -71,6 +73,9 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     throughput = json.loads((project / "reports/metrics/throughput.json").read_text())
     assert set(throughput["models"]) == set(TINY_MODELS) and throughput["baseline"]["texts_per_second"] > 0
     assert "01_architecture_comparison" in (project / "reports/SUMMARY.md").read_text()
+    validation = json.loads((project / "reports/metrics/00_validation.json").read_text())
+    row = next(r for r in validation["validation"] if r["task"] == "STSBenchmark")
+    assert row["status"] == "PASS" and abs(row["ours"] - 0.8203) < 0.003  # MTEB's published 82.03
     claims = (project / "reports/CLAIMS.md").read_text()
     assert claims.count("\n| C") == 24 and "| C05 |" in claims
     status = _run([*dvc, "status"], project, env)
