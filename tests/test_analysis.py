@@ -53,7 +53,7 @@ def test_pooling_table_and_titles(results):
     pooling = arch.pooling_table(by_type, {"W": {"first": "a", "second": "b", "absent": "c"}})
     assert list(pooling.columns) == ["W: first", "W: second"]
     # means over task types: a (0.7 + 0.5 + 0.9) / 3 = 0.7, b (0.3 + 0.9 + 0.1) / 3 = 0.433
-    assert arch.pooling_title(pooling, "W") == "W: first beats second by 0.267 (mean over task types)"
+    assert arch.pooling_title(pooling, "W") == "W: first highest, second lowest, 0.267 apart (mean over task types)"
 
 
 def test_speed_frame_and_baseline_line(results):
@@ -63,3 +63,29 @@ def test_speed_frame_and_baseline_line(results):
     assert list(frame["model"]) == ["a", "b"] and list(frame["texts_per_second"]) == [100.0, 400.0]
     assert arch.speed_title(frame) == "b encodes 4× faster than a at -0.133 mean score"
     assert "ratio 1.25" in arch.baseline_line(throughput)
+
+
+def test_a_win_is_claimed_only_where_the_paired_interval_excludes_zero():
+    separated = pd.DataFrame([
+        {"better": "a", "worse": "b", "difference": 0.05, "ci_low": 0.02, "ci_high": 0.08, "separated": True},
+        {"better": "b", "worse": "c", "difference": 0.01, "ci_low": -0.01, "ci_high": 0.03, "separated": False}])
+    assert arch.ranking_sentences(separated) == [
+        "`a` beats `b` (+0.050 [+0.020, +0.080])", "`b` is not separated from `c` (+0.010 [-0.010, +0.030])"]
+
+
+def test_interval_text_table_marks_na_and_labels_tasks():
+    table = pd.DataFrame({"S1-sample": [0.8, float("nan")]}, index=["a", "b"])
+    low = pd.DataFrame({"S1-sample": [0.7, float("nan")]}, index=["a", "b"])
+    high = pd.DataFrame({"S1-sample": [0.9, float("nan")]}, index=["a", "b"])
+    out = arch.interval_text_table(table, low, high, {"S1-sample": "S1 (300 of 900 pairs)"})
+    assert out.loc["S1 (300 of 900 pairs)", "a"] == "0.800 [0.700, 0.900]"
+    assert out.loc["S1 (300 of 900 pairs)", "b"] == "N/A"
+
+
+def test_chance_table_puts_the_floor_under_the_scores():
+    rows = pd.DataFrame([
+        rec("a", "K", "clustering", 0.5), rec("b", "K", "clustering", 0.3),
+        rec("a", "K", "clustering", 0.2, main=False, metric="v_measure_chance"),
+        rec("b", "K", "clustering", 0.2, main=False, metric="v_measure_chance")])
+    table = arch.chance_table(rows, ["a", "b"])
+    assert list(table.index) == ["a", "b", "(chance level)"] and table.loc["(chance level)", "K"] == pytest.approx(0.2)

@@ -1,49 +1,112 @@
-"""Claim verdicts follow the numbers: the same rule gives 'supported' or 'contradicted' as values cross
-the article's thresholds, and a claim whose evidence was not run is 'not testable here'."""
+"""Claim verdicts follow the numbers: every verdict rule gets constructed inputs for each verdict it can
+give (never the committed numbers), and a claim whose evidence was not run is 'not testable here'."""
 
 import pandas as pd
 
-from embedlab.claims import CLAIMS, assess_c05, assess_c07, assess_c12, ledger
+from embedlab.claims import (CLAIMS, VERDICTS, assess_c05, assess_c07, assess_c08, assess_c09, assess_c12,
+                             ledger)
 
 
 def _frame(rows):
-    base = {"task_type": "sts", "language": "en", "main": True}
+    base = {"task_type": "sts", "language": "en", "main": True, "experiment": "01_x"}
     return pd.DataFrame([dict(base, **r) for r in rows])
 
 
-FAMILIES = {"sbert": "contrastive", "glove": "static"}
+FAMILIES = {"sbert": "contrastive", "sbert2": "contrastive", "glove": "static", "bert": "bert"}
 
 
-def test_c05_threshold():
-    def run(score):
-        return assess_c05(_frame([{"model": "sbert", "task": "STSBenchmark", "metric": "cosine_spearman",
-                                   "value": score}]), FAMILIES)[0]
-    assert run(0.93) == "supported"
-    assert run(0.834) == "contradicted"
+def _sts(model, score, task="STSBenchmark", **extra):
+    return dict({"model": model, "task": task, "metric": "cosine_spearman", "value": score}, **extra)
 
 
-def test_c07_needs_both_thresholds():
-    def run(same, diff):
-        rows = [{"model": "sbert", "task": "T", "metric": "class_cosine_same", "value": same, "main": False},
-                {"model": "sbert", "task": "T", "metric": "class_cosine_different", "value": diff, "main": False}]
-        return assess_c07(_frame(rows), FAMILIES)[0]
-    assert run(0.85, 0.2) == "supported"
-    assert run(0.85, 0.5) == "contradicted"
-    assert run(0.3, 0.1) == "contradicted"
+def test_c05_supported_or_not_reached_and_full_size_preferred():
+    assert assess_c05(_frame([_sts("sbert", 0.93)]), FAMILIES)[0] == "supported"
+    verdict, text = assess_c05(_frame([_sts("sbert", 0.834), _sts("sbert2", 0.82)]), FAMILIES)
+    assert verdict == "not reached by the tested models"
+    assert "full STS-B test set" in text and "`sbert` 0.834, `sbert2` 0.820" in text
+    # a 0.95 on a 300-pair sample does not override the same model's full-size 0.83
+    rows = [_sts("sbert", 0.95, task="STSBenchmark-sample", experiment="01_x"),
+            _sts("sbert", 0.83, experiment="00_validation")]
+    assert assess_c05(_frame(rows), FAMILIES)[0] == "not reached by the tested models"
+    # only a sample: said so, with its size from the records
+    verdict, text = assess_c05(_frame([_sts("sbert", 0.85, task="STSBenchmark-sample", n_used=300)]), FAMILIES)
+    assert "a 300-pair sample" in text
+    # static models are not Sentence-BERT: nothing to assess
+    assert assess_c05(_frame([_sts("glove", 0.95)]), FAMILIES)[0] == "not testable here"
 
 
-def test_c12_silhouette_threshold():
-    def run(sil):
-        rows = [{"model": "sbert", "task": "TwentyNewsgroupsClustering", "metric": "silhouette", "value": sil},
-                {"model": "sbert", "task": "TwentyNewsgroupsClustering", "metric": "davies_bouldin", "value": 4.0}]
-        return assess_c12(_frame(rows), FAMILIES)[0]
-    assert run(0.7) == "supported"
-    assert run(0.03) == "contradicted"
+def _cos(model, same, diff, aniso=None):
+    rows = [{"model": model, "task": "T", "metric": "class_cosine_same", "value": same, "main": False},
+            {"model": model, "task": "T", "metric": "class_cosine_different", "value": diff, "main": False}]
+    if aniso is not None:
+        rows.append({"model": model, "task": "T", "metric": "anisotropy", "value": aniso, "main": False})
+    return rows
+
+
+def test_c07_needs_both_thresholds_and_says_they_are_ill_posed():
+    assert assess_c07(_frame(_cos("sbert", 0.85, 0.2)), FAMILIES)[0] == "supported"
+    assert assess_c07(_frame(_cos("sbert", 0.85, 0.5)), FAMILIES)[0] == "contradicted"
+    verdict, text = assess_c07(_frame(_cos("sbert", 0.3, 0.1, aniso=0.05) + _cos("glove", 0.9, 0.85, aniso=0.8)),
+                               FAMILIES)
+    assert verdict == "contradicted"
+    assert "ill-posed under anisotropy" in text and "0.05 to 0.80" in text
+    assert assess_c07(_frame([_sts("sbert", 0.8)]), FAMILIES)[0] == "not testable here"
+
+
+def test_c08_follows_the_best_models_variance_share():
+    def rows(pca_sbert, pca_glove):
+        return _frame([_sts("sbert", 0.8), _sts("glove", 0.4),
+                       {"model": "sbert", "task": "T", "metric": "pca_variance_top20", "value": pca_sbert, "main": False},
+                       {"model": "glove", "task": "T", "metric": "pca_variance_top20", "value": pca_glove, "main": False}])
+    assert assess_c08(rows(0.9, 0.5), FAMILIES)[0] == "supported"
+    verdict, text = assess_c08(rows(0.41, 0.86), FAMILIES)
+    assert verdict == "contradicted" and "`glove` 86%" in text
+    assert "worse scores" not in text and "depends on the dimension" in text
+    assert assess_c08(_frame([_sts("sbert", 0.8)]), FAMILIES)[0] == "not testable here"
+
+
+def _robust(model, cosine):
+    return {"model": model, "task": "RobustnessWordOrder", "task_type": "robustness", "metric": "cosine_orig_noisy",
+            "value": cosine, "main": False}
+
+
+def test_c09_is_at_most_partly_and_uses_text_to_noisy_text_cosine():
+    verdict, text = assess_c09(_frame([_robust("sbert", 0.95), _robust("bert", 0.90), _robust("glove", 1.0)]),
+                               FAMILIES)
+    assert verdict == "partly"
+    assert "largest move 10.0%, `bert`" in text and "synonym replacement not tested" in text
+    # a static model's 1.0 never hides a contextual model that moves too much
+    assert assess_c09(_frame([_robust("sbert", 0.80), _robust("glove", 1.0)]), FAMILIES)[0] == "contradicted"
+    assert assess_c09(_frame([_robust("glove", 1.0)]), FAMILIES)[0] == "not testable here"
+
+
+def test_c10_is_not_decided_by_a_probe_from_the_test_split():
+    rows = _frame([{"model": "sbert", "task": "NewsClassification", "task_type": "classification",
+                    "metric": "accuracy", "value": 0.95}])
+    c10 = next(r for r in ledger(rows, FAMILIES) if r["id"] == "C10")
+    assert c10["verdict"] == "not testable here" and "test split" in c10["evidence"]
+
+
+def _clu(model, metric, value, task="TwentyNewsgroupsClustering"):
+    return {"model": model, "task": task, "task_type": "clustering", "metric": metric, "value": value, "main": False}
+
+
+def test_c12_uses_kmeans_and_gold_silhouette_and_names_subject_lines():
+    verdict, text = assess_c12(_frame([_clu("sbert", "silhouette", 0.03), _clu("sbert", "kmeans_silhouette", 0.65),
+                                       _clu("sbert", "davies_bouldin", 4.0)]), FAMILIES)
+    assert verdict == "supported" and "k-means clusters" in text and "subject lines" in text
+    verdict, text = assess_c12(_frame([_clu("sbert", "silhouette", 0.03, task="TwentyNewsgroupsClustering-sample"),
+                                       _clu("sbert", "kmeans_silhouette", 0.06),
+                                       _clu("sbert", "davies_bouldin", 4.0)]), FAMILIES)
+    assert verdict == "contradicted" and "at most 0.060" in text and "at most 0.030" in text and "4.00 to 4.00" in text
+    # without the k-means record the gold-label silhouette still decides
+    assert assess_c12(_frame([_clu("sbert", "silhouette", 0.7)]), FAMILIES)[0] == "supported"
+    assert assess_c12(_frame([_sts("sbert", 0.8)]), FAMILIES)[0] == "not testable here"
 
 
 def test_every_claim_gets_a_verdict_and_missing_evidence_is_not_testable():
     rows = ledger(_frame([{"model": "glove", "task": "X", "metric": "cosine_spearman", "value": 0.5}]), FAMILIES)
     assert [r["id"] for r in rows] == [f"C{i:02d}" for i in range(1, 25)] == [c.id for c in CLAIMS]
-    assert {r["verdict"] for r in rows} <= {"supported", "contradicted", "partly", "not testable here"}
+    assert {r["verdict"] for r in rows} <= set(VERDICTS)
     c05 = next(r for r in rows if r["id"] == "C05")
     assert c05["verdict"] == "not testable here" and "no contrastive model" in c05["evidence"]

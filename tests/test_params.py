@@ -13,7 +13,7 @@ def _write(tmp_path, text):
 
 
 GOOD = """
-data: {tasks: [STSBenchmark], scale: 0.5, sizes: {sts_pairs: 100, classification_train: null}}
+data: {tasks: [STSBenchmark], scale: 0.5, sizes: {sts_pairs: 100, classification_train_per_label: null, retrieval_negatives_per_query: 20}}
 models: {m1: {}}
 embed: {}
 experiments: {x: 01_x}
@@ -23,7 +23,8 @@ x: {models: [m1]}
 
 def test_good_params_load_and_scale(tmp_path):
     params = load_params(_write(tmp_path, GOOD))
-    assert scaled_sizes(params["data"]) == {"sts_pairs": 50, "classification_train": None}
+    assert scaled_sizes(params["data"]) == {"sts_pairs": 50, "classification_train_per_label": None,
+                                           "retrieval_negatives_per_query": 20}  # a ratio: not scaled
     assert experiment_group(params, "01_x") == ("x", {"models": ["m1"]})
     assert experiment_group(params, "x") == ("x", {"models": ["m1"]})  # by stage name or by group
 

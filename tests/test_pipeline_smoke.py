@@ -24,13 +24,16 @@ def _run(cmd, cwd, env, timeout=900):
 
 def tiny_params(repo_params: dict) -> dict:
     params = dict(repo_params)
-    params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS)
+    full = [t for t in params["data"]["full_size"] if t in TINY_TASKS]
+    params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS, full_size=full, keep_corpus=[])
     params["models"] = {m: params["models"][m] for m in TINY_MODELS}  # embed encodes the whole registry
     params["throughput"] = dict(params["throughput"], texts=32, repeats=1)
     group = dict(params["architecture_comparison"], models=TINY_MODELS, n_experiments=1)
     group["pooling_groups"] = {"MiniLM weights": {"sentence-transformers": "all-MiniLM-L6-v2", "CLS": "minilm-bert-cls"}}
     params["architecture_comparison"] = group
-    params["experiments"] = {"architecture_comparison": "01_architecture_comparison"}
+    # Validation on one full-size task (STS-B, 1,379 pairs): the published-score path end to end.
+    params["validation"] = dict(params["validation"], runs={"all-MiniLM-L6-v2": ["STSBenchmark"]}, n_experiments=1)
+    params["experiments"] = {"validation": "00_validation", "architecture_comparison": "01_architecture_comparison"}
     return params
 
 
@@ -53,10 +56,15 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
 
     metrics = json.loads((project / "reports/metrics/01_architecture_comparison.json").read_text())
     scored = {(r["model"], r["task"]) for r in metrics["results"]}
-    assert scored == {(m, t) for m in TINY_MODELS for t in TINY_TASKS}
+    # experiment 01 scores the default-size variants: the cut standard tasks under <Name>-sample
+    index = json.loads((project / "data/tasks/index.json").read_text())["tasks"]
+    defaults = [name for name, entry in index.items() if entry["default"]]
+    assert [index[n]["base_name"] for n in defaults] == TINY_TASKS
+    assert {"STSBenchmark-sample", "MRPC-sample", "STSBenchmark"} <= set(index)  # + STS-B at full size
+    assert scored == {(m, t) for m in TINY_MODELS for t in defaults}
     prov = metrics["provenance"]
     assert set(prov["models"]) == set(TINY_MODELS)
-    assert all(prov["datasets"][t].get("checksum") for t in TINY_TASKS)
+    assert all(prov["datasets"][t].get("checksum") for t in defaults)
     assert prov["libraries"]["mteb"] and prov["wall_time_seconds"] > 0
     figures = sorted(p.name for p in (project / "reports/figures/01_architecture_comparison").glob("*.png"))
     assert figures == ["heatmap_main_scores.png", "pooling_variants.png", "quality_vs_throughput.png"]
@@ -65,6 +73,9 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     throughput = json.loads((project / "reports/metrics/throughput.json").read_text())
     assert set(throughput["models"]) == set(TINY_MODELS) and throughput["baseline"]["texts_per_second"] > 0
     assert "01_architecture_comparison" in (project / "reports/SUMMARY.md").read_text()
+    validation = json.loads((project / "reports/metrics/00_validation.json").read_text())
+    row = next(r for r in validation["validation"] if r["task"] == "STSBenchmark")
+    assert row["status"] == "PASS" and abs(row["ours"] - 0.8203) < 0.003  # MTEB's published 82.03
     claims = (project / "reports/CLAIMS.md").read_text()
     assert claims.count("\n| C") == 24 and "| C05 |" in claims
     status = _run([*dvc, "status"], project, env)

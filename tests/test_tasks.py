@@ -99,11 +99,12 @@ def test_a_new_task_is_one_record_and_its_loader(fake_mirror, tmp_path):
     spec = T.register(T.declare("ToySTS", "sts", "en", "mirror", ["stsb/stsb-en-test.csv"], "test data"), mirror=load)
     try:
         index = T.prepare_tasks(["ToySTS"], mirror=fake_mirror, sizes={"sts_pairs": 10}, seed=0, out_dir=tmp_path)
-        task = T.load_prepared("ToySTS", tmp_path)
+        task = T.load_prepared("ToySTS-sample", tmp_path)
     finally:
         del T.CATALOG["ToySTS"]
     assert spec.main_score == task["main_score"] == "cosine_spearman"
-    assert index["tasks"]["ToySTS"]["n_full"] == {"test": 40} and task["n_used"] == {"test": 10}
+    assert index["tasks"]["ToySTS-sample"]["n_full"] == {"test": 40} and task["n_used"] == {"test": 10}
+    assert task["label"] == "ToySTS (10 of 40 pairs)" and task["base_name"] == "ToySTS"
     assert task["source"] == "mirror" and list(task["files"]) == ["stsb/stsb-en-test.csv"]
 
 
@@ -163,44 +164,71 @@ def test_load_prepared_missing_file_names_the_fix(tmp_path):
 # --- sampling ----------------------------------------------------------------------------------------
 
 def test_sampling_is_deterministic_capped_and_stratified(fake_mirror, tmp_path):
-    sizes = {"sts_pairs": 25, "classification_train": 20, "classification_test": 10}
+    sizes = {"sts_pairs": 25, "classification_train_per_label": 20, "classification_test": 10}
     names = ["STSBenchmark", "Banking77Classification"]
     a = T.prepare_tasks(names, mirror=fake_mirror, sizes=sizes, seed=3, out_dir=tmp_path / "a")
     b = T.prepare_tasks(names, mirror=fake_mirror, sizes=sizes, seed=3, out_dir=tmp_path / "b")
     c = T.prepare_tasks(names, mirror=fake_mirror, sizes=sizes, seed=4, out_dir=tmp_path / "c")
-    for name in names:
+    for name in ("STSBenchmark-sample", "Banking77Classification-sample"):
         assert a["tasks"][name]["checksum"] == b["tasks"][name]["checksum"] != c["tasks"][name]["checksum"]
         assert (tmp_path / "a" / f"{name}.json").read_bytes() == (tmp_path / "b" / f"{name}.json").read_bytes()
-    assert a["tasks"]["STSBenchmark"]["n_used"] == {"test": 25}
-    bank = T.load_prepared("Banking77Classification", tmp_path / "a")
-    assert bank["n_full"] == {"train": 100, "test": 50} and bank["n_used"] == {"train": 20, "test": 10}
-    assert Counter(bank["splits"]["train"]["label"]) == {"a": 12, "b": 6, "c": 2}  # 60/30/10 % kept
+    assert a["tasks"]["STSBenchmark-sample"]["n_used"] == {"test": 25}
+    bank = T.load_prepared("Banking77Classification-sample", tmp_path / "a")
+    # train: min(20, rows) of every label (60 / 30 / 10 rows); test: 10 rows with label shares kept
+    assert bank["n_full"] == {"train": 100, "test": 50} and bank["n_used"] == {"train": 50, "test": 10}
+    assert Counter(bank["splits"]["train"]["label"]) == {"a": 20, "b": 20, "c": 10}
     assert Counter(bank["splits"]["test"]["label"]) == {"a": 6, "b": 3, "c": 1}
+    assert bank["label"] == "Banking77Classification (test 10 of 50; train 50 of 100, ≤20 per label)"
 
 
 def test_full_size_when_caps_are_none(fake_mirror, tmp_path):
     index = T.prepare_tasks(["Banking77Classification"], mirror=fake_mirror,
-                            sizes={"classification_train": None, "classification_test": None}, seed=0,
+                            sizes={"classification_train_per_label": None, "classification_test": None}, seed=0,
                             out_dir=tmp_path)
-    assert index["tasks"]["Banking77Classification"]["n_used"] == {"train": 100, "test": 50}
+    entry = index["tasks"]["Banking77Classification"]  # nothing cut: the bare name, a bare label
+    assert entry["n_used"] == {"train": 100, "test": 50} and entry["label"] == "Banking77Classification"
+    assert entry["default"] and entry["full"] and list(index["tasks"]) == ["Banking77Classification"]
+
+
+def test_the_old_total_train_cap_names_its_replacement(tmp_path):
+    with pytest.raises(EmbedlabError, match="'classification_train' was replaced by 'classification_train_per_label'"):
+        T.prepare_tasks(["Banking77Classification"], mirror=None, sizes={"classification_train": 400}, seed=0,
+                        out_dir=tmp_path)
+
+
+def test_full_size_tasks_are_also_prepared_under_their_bare_name(fake_mirror, tmp_path):
+    index = T.prepare_tasks(["STSBenchmark", "SciFact"], mirror=fake_mirror, sizes={"sts_pairs": 25}, seed=0,
+                            out_dir=tmp_path, full_size=["STSBenchmark", "SciFact"])
+    # SciFact's caps do not bind here: one variant, bare name; STS-B is cut: a sample plus the full task
+    assert list(index["tasks"]) == ["STSBenchmark-sample", "STSBenchmark", "SciFact"]
+    assert [e["default"] for e in index["tasks"].values()] == [True, False, True]
+    assert index["tasks"]["STSBenchmark"]["n_used"] == {"test": 40}
+    assert T.available_tasks(tmp_path) == ["STSBenchmark-sample", "STSBenchmark", "SciFact"]
+    assert T.default_tasks(tmp_path) == ["STSBenchmark-sample", "SciFact"]
+    sample, full = (T.load_prepared(n, tmp_path) for n in ("STSBenchmark-sample", "STSBenchmark"))
+    assert sample["name"] == "STSBenchmark-sample" and full["name"] == "STSBenchmark" and full["label"] == "STSBenchmark"
 
 
 def test_retrieval_sampling_keeps_every_relevant_doc(fake_mirror, tmp_path):
-    index = T.prepare_tasks(["SciFact"], mirror=fake_mirror,
-                            sizes={"retrieval_queries": 3, "retrieval_corpus": 9}, seed=1, out_dir=tmp_path)
-    assert index["tasks"]["SciFact"]["n_full"] == {"queries": 7, "corpus": 20, "relevant_pairs": 14}
-    split = T.load_prepared("SciFact", tmp_path)["splits"]["test"]
+    index = T.prepare_tasks(["SciFact"], mirror=fake_mirror, sizes={"retrieval_queries": 3, "retrieval_corpus": 15,
+                            "retrieval_negatives_per_query": 2}, seed=1, out_dir=tmp_path)
+    assert index["tasks"]["SciFact-sample"]["n_full"] == {"queries": 7, "corpus": 20, "relevant_pairs": 14}
+    task = T.load_prepared("SciFact-sample", tmp_path)
+    split = task["splits"]["test"]
     assert len(split["queries"]) == 3 and set(split["qrels"]) == set(split["queries"])
     relevant = {d for rel in split["qrels"].values() for d in rel}
     assert len(relevant) == 6 and relevant <= set(split["corpus"])
-    assert len(split["corpus"]) == 9  # 6 relevant + 3 random distractors
+    assert len(split["corpus"]) == 15  # 6 relevant + 3 x 2 TF-IDF negatives + 3 random
+    assert task["sampling"]["corpus"] == {"relevant": 6, "tfidf_negatives": 6, "negatives_per_query": 2, "random": 3}
+    assert task["label"] == ("SciFact (3 of 7 queries; 15 of 20 documents: 6 relevant, 6 TF-IDF negatives "
+                             "(2 per query), 3 random)")
     assert all(text == f"T{d[1:]} body {d[1:]}" for d, text in split["corpus"].items())  # title + " " + text
 
 
 def test_retrieval_sampling_drops_queries_rather_than_their_relevant_docs(fake_mirror, tmp_path):
-    T.prepare_tasks(["SciFact"], mirror=fake_mirror, sizes={"retrieval_queries": 7, "retrieval_corpus": 5},
-                    seed=0, out_dir=tmp_path)
-    split = T.load_prepared("SciFact", tmp_path)["splits"]["test"]
+    T.prepare_tasks(["SciFact"], mirror=fake_mirror, sizes={"retrieval_queries": 7, "retrieval_corpus": 5,
+                    "retrieval_negatives_per_query": None}, seed=0, out_dir=tmp_path)
+    split = T.load_prepared("SciFact-sample", tmp_path)["splits"]["test"]
     assert len(split["queries"]) == 2 and len(split["corpus"]) == 5
     assert all(d in split["corpus"] for rel in split["qrels"].values() for d in rel)
 

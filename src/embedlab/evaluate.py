@@ -20,6 +20,7 @@ import numpy as np
 from .errors import EmbedlabError
 from .paths import isolate_mteb_cache
 from .schema import METRICS, MTEB_TYPES, main_metric, result_records
+from .stats import DEFAULT_RESAMPLES, ItemScores, bootstrap, chance_v_measure
 
 # We never use it (cache=None below), so point it at a throwaway folder unless the user chose one.
 isolate_mteb_cache()
@@ -28,6 +29,14 @@ isolate_mteb_cache()
 OWN_METRICS = {"silhouette", "davies_bouldin"}
 
 _DEFAULT_BATCH = 512
+
+#: Task types whose vectors are L2-normalised before mteb sees them, for every model: a logistic
+#: regression and k-means respond to vector scale, so two models giving the same directions at
+#: different norms would otherwise score differently (the rule most embedding users follow).
+NORMALIZED_TYPES = ("classification", "clustering")
+
+#: mteb's retrieval metric names -> pytrec_eval's per-query keys (for the per-query bootstrap).
+_PYTREC_KEYS = {"ndcg_at_": "ndcg_cut_", "map_at_": "map_cut_", "recall_at_": "recall_", "precision_at_": "P_"}
 
 
 def mteb_task(task: dict, *, n_experiments: int | None = None, samples_per_label: int | None = None,
@@ -51,20 +60,41 @@ def mteb_task(task: dict, *, n_experiments: int | None = None, samples_per_label
     if clustering_sample_size is not None:
         attrs["max_documents_per_cluster"] = int(clustering_sample_size)
     attrs["metadata"] = _metadata(task)
+    # what mteb computes per item while scoring (see item_scores); a class attribute, like metadata
+    attrs["captured"] = {}
     # metadata must be a class attribute: mteb's unload_data() drops instance-level metadata
     cls = type(f"Local{_identifier(task['name'])}", (base,), attrs)
     return cls(seed=seed)
 
 
-def evaluate_task(task: dict, encoder, model_id: str, *, n_experiments: int | None = None,
-                  samples_per_label: int | None = None, clustering_bootstraps: int | None = None,
-                  clustering_sample_size: int | None = None, seed: int = 42,
-                  batch_size: int = _DEFAULT_BATCH, quiet: bool = True) -> list[dict]:
+def evaluate_task(task: dict, encoder, model_id: str, **options) -> list[dict]:
     """Run mteb on one prepared task with ``encoder``; one flat record per metric.
 
     Records: ``{"model", "task", "task_type", "language", "metric", "value", "main"}`` (plus
     ``"dim"`` when the encoder carries a ``dim`` label). Metrics per type: see ``METRICS``;
-    clustering adds silhouette and Davies-Bouldin computed here with the gold labels.
+    clustering adds silhouette and Davies-Bouldin computed here with the gold labels. The main
+    record carries ``ci_low`` / ``ci_high`` (see ``score_task``). Options: those of ``score_task``.
+    """
+    return score_task(task, encoder, model_id, **options)[0]
+
+
+def score_task(task: dict, encoder, model_id: str, *, n_experiments: int | None = None,
+               samples_per_label: int | None = None, clustering_bootstraps: int | None = None,
+               clustering_sample_size: int | None = None, seed: int = 42,
+               batch_size: int = _DEFAULT_BATCH, quiet: bool = True,
+               bootstrap_resamples: int = DEFAULT_RESAMPLES, bootstrap_seed: int = 0) -> tuple[list[dict], ItemScores]:
+    """``(records, items)``: mteb's records for one task, and the per-item data behind its main score.
+
+    Uncertainty on the main record: ``ci_low`` / ``ci_high``, a seeded 95% percentile bootstrap
+    (``bootstrap_resamples`` resamples of the test items, ``stats.bootstrap``) of the per-item data
+    mteb computed (captured from mteb's own scoring; the point estimate equals mteb's).
+    Classification also gets ``sd_over_experiments`` (over mteb's experiments; the bootstrap
+    resamples test texts, each scored by the mean correctness over experiments). Clustering's
+    interval is the spread of mteb's own k-means runs (``sd_over_runs`` too), and two extra records
+    follow: ``v_measure_chance`` (gold labels against random partitions of the same sizes) and
+    ``adjusted_mutual_info`` (mteb's AMI of the same k-means runs: V-measure is NMI with the
+    arithmetic mean, so AMI is exactly V-measure corrected for its expectation under chance).
+    Types in ``NORMALIZED_TYPES`` see L2-normalised vectors; their records say ``normalized: True``.
     """
     import mteb
 
@@ -76,6 +106,9 @@ def evaluate_task(task: dict, encoder, model_id: str, *, n_experiments: int | No
     mtask = mteb_task(task, n_experiments=n_experiments, samples_per_label=samples_per_label,
                       clustering_bootstraps=clustering_bootstraps,
                       clustering_sample_size=clustering_sample_size, seed=seed)
+    normalized = kind in NORMALIZED_TYPES
+    if normalized:
+        encoder = UnitNormEncoder(encoder)
     try:
         with _quiet(quiet):
             result = mteb.evaluate(
@@ -100,10 +133,93 @@ def evaluate_task(task: dict, encoder, model_id: str, *, n_experiments: int | No
             raise EmbedlabError(f"mteb returned no '{metric}' for {task['name']} (has: {', '.join(sorted(scores))})",
                                 "fix main_score in the prepared task")
         values[metric] = float(scores[metric])
+    extra = {}
     if kind == "clustering":
         split = task["splits"]["test"]
         values.update(clustering_geometry(_embed(encoder, split["text"], mtask), split["label"], seed=seed))
-    return result_records(task, model_id, values, main, dim=getattr(encoder, "dim", None))
+        extra = {"v_measure_chance": _chance(task, bootstrap_seed), "adjusted_mutual_info": float(scores["ami"])}
+    records = result_records(task, model_id, {**values, **extra}, main, dim=getattr(encoder, "dim", None))
+
+    items = item_scores(task, main, mtask.captured, scores)
+    uncertainty = {}
+    if items is not None:
+        ci = bootstrap(items, n_resamples=bootstrap_resamples, seed=bootstrap_seed)
+        uncertainty = {"ci_low": ci["ci_low"], "ci_high": ci["ci_high"]}
+        if kind == "classification":
+            uncertainty["sd_over_experiments"] = float(np.std(
+                [e["accuracy"] for e in scores["scores_per_experiment"]]))
+        if kind == "clustering":
+            uncertainty["sd_over_runs"] = float(np.std(items.data["runs"]))
+    for rec in records:
+        if rec["main"]:
+            rec.update(uncertainty)
+        if normalized:
+            rec["normalized"] = True
+    return records, items
+
+
+def item_scores(task: dict, main: str, captured: dict, scores: dict) -> ItemScores | None:
+    """The per-item data behind mteb's main score, from what the task class captured while mteb
+    scored it (None where the main score has no item-level form, e.g. a non-default main metric)."""
+    kind = task["type"]
+    if kind == "sts" and main == "cosine_spearman":
+        return ItemScores("sts", {"gold": np.asarray(captured["gold"], float),
+                                  "cosine": np.asarray(captured["cosine"], float)})
+    if kind == "pair_classification" and main == "max_ap":
+        return ItemScores("pair_classification", {"labels": np.asarray(captured["labels"]),
+                                                  "scores": np.asarray(captured["scores"], float)})
+    if kind == "classification" and main == "accuracy":
+        correct = [np.asarray(pred) == np.asarray(gold) for gold, pred in captured["experiments"]]
+        return ItemScores("classification", {"correct": np.asarray(correct)})
+    if kind == "retrieval":
+        key = next((main.replace(ours, theirs) for ours, theirs in _PYTREC_KEYS.items() if main.startswith(ours)), None)
+        per_query = captured.get("per_query", {})
+        if key is None or not per_query:
+            return None
+        return ItemScores("retrieval", {"per_query": np.asarray([q[key] for q in per_query.values()], float)})
+    if kind == "bitext_mining" and main == "f1":
+        return ItemScores("bitext_mining", {"predictions": np.asarray(captured["predictions"], np.int64)})
+    if kind == "clustering" and main in ("v_measure", *OWN_METRICS):
+        runs = [v for level in scores["v_measures"].values() for v in level]
+        return ItemScores("runs", {"runs": np.asarray(runs, float)}) if main == "v_measure" else None
+    return None
+
+
+_CHANCE: dict[tuple[str, int], float] = {}
+
+
+def _chance(task: dict, seed: int) -> float:
+    """``stats.chance_v_measure`` of the task's gold labels, once per (task version, seed)."""
+    key = (str(task.get("checksum") or task["name"]), seed)
+    if key not in _CHANCE:
+        _CHANCE[key] = chance_v_measure(task["splits"]["test"]["label"], seed=seed)
+    return _CHANCE[key]
+
+
+class UnitNormEncoder:
+    """An mteb encoder serving ``encoder``'s vectors scaled to unit L2 norm (``NORMALIZED_TYPES``)."""
+
+    def __init__(self, encoder):
+        self.inner = encoder
+        self.dim = getattr(encoder, "dim", None)
+
+    def encode(self, inputs, **kwargs) -> np.ndarray:
+        return _unit(self.inner.encode(inputs, **kwargs))
+
+    def similarity(self, a, b):
+        return self.inner.similarity(a, b)
+
+    def similarity_pairwise(self, a, b):
+        return self.inner.similarity_pairwise(a, b)
+
+    @property
+    def mteb_model_meta(self):
+        return self.inner.mteb_model_meta
+
+
+def _unit(x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def clustering_geometry(embeddings, labels, *, seed: int = 0, max_samples: int = 5000) -> dict[str, float]:
@@ -149,6 +265,12 @@ def _task_parts(task: dict):
             {"sentence1": list(test["sentence1"]), "sentence2": list(test["sentence2"]), "score": scores})})
         # mteb rescales gold scores linearly (irrelevant to the correlations); keep them in 0..1
         attrs = {"min_score": min(scores), "max_score": max(scores) if max(scores) > min(scores) else min(scores) + 1}
+
+        def _calculate_scores(self, scores, normalized_scores):
+            self.captured.update(gold=list(normalized_scores), cosine=list(scores["cosine_scores"]))
+            return base._calculate_scores(self, scores, normalized_scores)
+
+        attrs["_calculate_scores"] = _calculate_scores
     elif kind == "classification":
         from mteb.abstasks.classification import AbsTaskClassification as base
 
@@ -164,7 +286,9 @@ def _task_parts(task: dict):
         def _calculate_scores(self, y_test, y_pred):
             # datasets 5 hands mteb a lazy Column; sklearn then reads it row by row (~1 s per
             # experiment at 1,000 test texts). One slice reads it at once; the scores are unchanged.
-            return base._calculate_scores(self, np.asarray(y_test[:]), y_pred)
+            y_test = np.asarray(y_test[:])
+            self.captured.setdefault("experiments", []).append((y_test, np.asarray(y_pred)))
+            return base._calculate_scores(self, y_test, y_pred)
 
         def _undersample_data(self, dataset, experiment_num, idxs=None):
             # mteb's own sampling, reading the label column once instead of one row at a time
@@ -185,13 +309,27 @@ def _task_parts(task: dict):
         dataset = DatasetDict({"test": Dataset.from_dict(
             {"sentence1": list(test["sentence1"]), "sentence2": list(test["sentence2"]),
              "labels": [int(v) for v in test["label"]]})})
-        attrs = {}
+
+        def _compute_metrics(self, similarity_scores, labels):
+            # mteb's max_ap is the max over these functions; distances count as dissimilarities
+            columns = [similarity_scores["similarity_scores"], similarity_scores["cosine_scores"],
+                       -np.asarray(similarity_scores["manhattan_distances"]),
+                       -np.asarray(similarity_scores["euclidean_distances"]), similarity_scores["dot_scores"]]
+            self.captured.update(labels=list(labels), scores=np.stack([np.asarray(c, float) for c in columns], axis=1))
+            return base._compute_metrics(self, similarity_scores, labels)
+
+        attrs = {"_compute_metrics": _compute_metrics}
     elif kind == "bitext_mining":
         from mteb.abstasks.text.bitext_mining import AbsTaskBitextMining as base
 
         dataset = DatasetDict({"test": Dataset.from_dict(
             {"sentence1": list(test["sentence1"]), "sentence2": list(test["sentence2"])})})
-        attrs = {}
+
+        def _compute_metrics(self, nearest_neighbors, gold):
+            self.captured["predictions"] = [int(x["corpus_id"]) for x in nearest_neighbors]
+            return base._compute_metrics(self, nearest_neighbors, gold)
+
+        attrs = {"_compute_metrics": _compute_metrics}
     elif kind == "retrieval":
         from mteb.abstasks.retrieval import AbsTaskRetrieval as base
         from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
@@ -204,7 +342,12 @@ def _task_parts(task: dict):
             corpus=Dataset.from_dict({"id": [str(k) for k in corpus], "text": list(corpus.values()),
                                       "title": [""] * len(corpus)}),
             relevant_docs=qrels, top_ranked=None)}}
-        attrs = {}
+
+        def task_specific_scores(self, scores, qrels, results, hf_split, hf_subset):
+            self.captured["per_query"] = dict(scores)  # pytrec_eval's measures per query
+            return base.task_specific_scores(self, scores, qrels, results, hf_split, hf_subset)
+
+        attrs = {"task_specific_scores": task_specific_scores}
     else:
         raise EmbedlabError(f"task type {kind!r} is not an mteb task", "use intrinsic.intrinsic_records")
 
@@ -281,6 +424,8 @@ def _identifier(name: str) -> str:
 
 def _embed(encoder, texts: list[str], mtask) -> np.ndarray:
     """The encoder's vectors for ``texts`` (symmetric role), as mteb would get them."""
+    if isinstance(encoder, UnitNormEncoder):
+        return _unit(_embed(encoder.inner, texts, mtask))
     if hasattr(encoder, "lookup"):
         return encoder.lookup(texts, "query")
     from mteb._create_dataloaders import create_dataloader

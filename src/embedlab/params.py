@@ -12,9 +12,20 @@ from .paths import from_root, params_path
 
 REQUIRED_GROUPS = ("data", "models", "embed", "experiments")
 SIZE_KEYS = (
-    "sts_pairs", "classification_train", "classification_test", "clustering_texts",
-    "retrieval_queries", "retrieval_corpus", "bitext_pairs", "pair_pairs", "robustness_pairs",
+    "sts_pairs", "classification_train_per_label", "classification_test", "clustering_texts",
+    "retrieval_queries", "retrieval_corpus", "retrieval_negatives_per_query", "bitext_pairs", "pair_pairs",
+    "robustness_pairs",
 )
+#: Size keys that no longer exist: old key -> (the key that replaced it, what it means).
+REPLACED_SIZE_KEYS = {
+    "classification_train": ("classification_train_per_label",
+                             "rows kept of every label of the train split; mteb draws 8 per label in each of "
+                             "its 10 experiments, so 80 keeps its protocol"),
+}
+#: Size keys that are ratios, not caps: ``data.scale`` leaves them alone.
+UNSCALED_SIZE_KEYS = ("retrieval_negatives_per_query",)
+#: Kinds of text, each with its own token cap (``embed.max_seq_length``); a TaskSpec says which it has.
+TEXT_LENGTHS = ("short", "long")
 
 
 def load_params(path: str | Path | None = None) -> dict:
@@ -35,6 +46,7 @@ def load_params(path: str | Path | None = None) -> dict:
             raise EmbedlabError(f"params.yaml has no '{group}' group (or it is not a mapping)",
                                 f"add a '{group}:' section; see the README")
     _check_data(params["data"])
+    token_caps(params["embed"])
     check_experiment_models(params)
     return params
 
@@ -56,10 +68,18 @@ def _check_data(data: dict) -> None:
     if scale != "full" and not (isinstance(scale, (int, float)) and scale > 0):
         raise EmbedlabError(f"params 'data.scale' must be a positive number or 'full', got {scale!r}",
                             "use e.g. scale: 1.0 (default sizes), 0.05 (tiny) or 'full'")
+    keep = data.get("keep_corpus") or []  # how a retrieval task is sampled where data.tasks lists it
+    if not isinstance(keep, list) or not all(isinstance(t, str) for t in keep):
+        raise EmbedlabError(f"params 'data.keep_corpus' must be a list of retrieval task names, got {keep!r}",
+                            "e.g. keep_corpus: [RottenTomatoesPlotRetrieval], or []")
     sizes = data.get("sizes", {})
     if not isinstance(sizes, dict):
         raise EmbedlabError("params 'data.sizes' must be a mapping", f"use keys from {', '.join(SIZE_KEYS)}")
     for key, value in sizes.items():
+        if key in REPLACED_SIZE_KEYS:
+            new, meaning = REPLACED_SIZE_KEYS[key]
+            raise EmbedlabError(f"params 'data.sizes.{key}' was replaced by '{new}' ({meaning})",
+                                f"rename it to data.sizes.{new} in params.yaml")
         if key not in SIZE_KEYS:
             raise EmbedlabError(f"params 'data.sizes' has unknown key '{key}'", f"use one of {', '.join(SIZE_KEYS)}")
         if value is not None and not (isinstance(value, int) and value > 0):
@@ -74,7 +94,25 @@ def scaled_sizes(data: dict) -> dict:
     if scale == "full":
         return {k: None for k in sizes}
     # A floor keeps tiny runs meaningful: classification needs a few examples of each label.
-    return {k: (None if v is None else max(8, int(math.ceil(v * scale)))) for k, v in sizes.items()}
+    return {k: (v if v is None or k in UNSCALED_SIZE_KEYS else max(8, int(math.ceil(v * scale))))
+            for k, v in sizes.items()}
+
+
+def token_caps(embed: dict) -> dict[str, int | None]:
+    """``{text length: token cap}`` from ``embed.max_seq_length``: a mapping ``{short: 128, long: 256}``,
+    one integer for both, or null (each model's own max_seq_length). A model reads
+    ``min(its own max_seq_length, the cap of the task's kind of text)`` tokens."""
+    value = embed.get("max_seq_length")
+    caps = value if isinstance(value, dict) else dict.fromkeys(TEXT_LENGTHS, value)
+    fix = "use e.g. max_seq_length: {short: 128, long: 256} (null: each model's own max_seq_length)"
+    if sorted(caps) != sorted(TEXT_LENGTHS):
+        raise EmbedlabError(f"params 'embed.max_seq_length' must give a cap for each of {', '.join(TEXT_LENGTHS)}, "
+                            f"got {value!r}", fix)
+    for kind, cap in caps.items():
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise EmbedlabError(f"params 'embed.max_seq_length.{kind}' must be a positive integer or null, "
+                                f"got {cap!r}", fix)
+    return {kind: caps[kind] for kind in TEXT_LENGTHS}
 
 
 def experiments(params: dict) -> dict[str, str]:
@@ -108,12 +146,43 @@ def experiment_group(params: dict, name: str) -> tuple[str, dict]:
 
 
 def check_experiment_models(params: dict) -> None:
-    """Every model an experiment names is in the registry (checked before any work starts)."""
+    """Every model and task an experiment names is known (checked before any work starts).
+
+    An experiment group gives ``models`` (+ optional ``tasks``; null = the default-size variants of
+    ``data.tasks``) or ``runs: {model: [task, ...]}``. A task is a name of ``data.tasks`` or its
+    sampled variant ``<name>-sample``.
+    """
+    registry, tasks = params["models"], params["data"]["tasks"]
+    names = set(tasks) | {f"{t}-sample" for t in tasks}
     for group in experiments(params):
-        models = params[group].get("models", [])
-        if not isinstance(models, list):
-            raise EmbedlabError(f"params '{group}.models' must be a list of model ids", "see the 'models:' registry")
-        unknown = [m for m in models if m not in params["models"]]
-        if unknown:
-            raise EmbedlabError(f"params '{group}.models' names unknown model '{unknown[0]}'",
-                                f"add it to the 'models:' registry or use one of: {', '.join(params['models'])}")
+        runs = experiment_runs(params[group], group)
+        for model, wanted in runs.items():
+            if model not in registry:
+                raise EmbedlabError(f"params '{group}' names unknown model '{model}'",
+                                    f"add it to the 'models:' registry or use one of: {', '.join(registry)}")
+            unknown = [t for t in (wanted or []) if t not in names]
+            if unknown:
+                raise EmbedlabError(f"params '{group}' names unknown task '{unknown[0]}'",
+                                    f"use a task of data.tasks (or <task>-sample): {', '.join(tasks)}")
+
+
+def experiment_runs(group: dict, name: str = "experiment") -> dict[str, list[str] | None]:
+    """``{model: [task, ...] or None}`` of one experiment group (None: the default-size variants).
+
+    From ``runs: {model: [task, ...]}``, or from ``models: [...]`` with ``tasks`` (a list, or null).
+    """
+    if "runs" in group:
+        runs = group["runs"]
+        if "models" in group or not isinstance(runs, dict) or not all(
+                isinstance(v, list) and all(isinstance(t, str) for t in v) for v in runs.values()):
+            raise EmbedlabError(f"params '{name}.runs' must map model ids to lists of task names "
+                                "(and replaces 'models' + 'tasks')",
+                                "e.g. runs: {all-MiniLM-L6-v2: [STSBenchmark, SciFact]}")
+        return {model: list(tasks) for model, tasks in runs.items()}
+    models, tasks = group.get("models", []), group.get("tasks")
+    if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+        raise EmbedlabError(f"params '{name}.models' must be a list of model ids", "see the 'models:' registry")
+    if tasks is not None and (not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks)):
+        raise EmbedlabError(f"params '{name}.tasks' must be a list of task names or null",
+                            "null means the default-size variant of every task of data.tasks")
+    return {model: None if tasks is None else list(tasks) for model in models}

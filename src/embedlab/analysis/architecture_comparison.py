@@ -8,71 +8,160 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .results import english_mean, main_scores, type_means
+from .results import INTRINSIC_TYPES, english_mean, english_mean_ci, english_tasks, main_scores, type_order
+
+
+def _ci(value: float, low: float, high: float) -> str:
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _difference(row) -> str:
+    return f"{row['difference']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
+
+
+def ranking_sentences(separated: pd.DataFrame, top: int = 5) -> list[str]:
+    """"A beats B" only where the paired interval of the difference excludes zero; otherwise "not separated"."""
+    out = []
+    for _, row in separated.head(top).iterrows():
+        verb = "beats" if row["separated"] else "is not separated from"
+        out.append(f"`{row['better']}` {verb} `{row['worse']}` ({_difference(row)})")
+    return out
+
+
+def type_leaders(exp, results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Per task-type column: the leader, the runner-up and their paired difference over that column's tasks."""
+    main = main_scores(results)
+    main = main[~main["task_type"].isin(INTRINSIC_TYPES) & main["value"].notna()]
+    group = main["task_type"].where(main["language"] == "en", "cross-lingual")
+    rows = []
+    for col, part in main.assign(group=group).groupby("group", sort=False):
+        means = part.groupby("model")["value"].mean().sort_values(ascending=False)
+        means = means[[m for m in means.index if m in models]]
+        if len(means) < 2:
+            continue
+        tasks = sorted(part["task"].unique())
+        cmp = exp.compare(means.index[0], means.index[1], tasks)
+        rows.append({"task type": col, "leader": means.index[0], "leader mean": means.iloc[0],
+                     "runner-up": means.index[1], "runner-up mean": means.iloc[1], "difference": cmp["difference"],
+                     "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
+                     "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0)})
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame = frame.assign(_o=frame["task type"].map(type_order)).sort_values("_o").drop(columns="_o")
+    return frame.reset_index(drop=True)
+
+
+def pooling_differences(exp, results: pd.DataFrame, pooling_groups: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """Each pooling variant against the best variant of its group, paired over the English tasks."""
+    overall = english_mean(results)
+    tasks = english_tasks(results)
+    rows = []
+    for label, variants in pooling_groups.items():
+        present = {name: m for name, m in variants.items() if m in overall.index}
+        if len(present) < 2:
+            continue
+        best_name = max(present, key=lambda n: overall[present[n]])
+        for name, model in present.items():
+            if name == best_name:
+                continue
+            cmp = exp.compare(present[best_name], model, tasks)
+            rows.append({"group": label, "best": best_name, "variant": name, "difference": cmp["difference"],
+                         "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
+                         "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0)})
+    return pd.DataFrame(rows)
+
+
+def chance_table(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Clustering: each model's V-measure next to the task's chance level (random partitions, same sizes)."""
+    rows = results[results["task_type"] == "clustering"]
+    v = rows[rows["main"].astype(bool)].pivot_table(index="model", columns="task", values="value")
+    chance = rows[rows["metric"] == "v_measure_chance"].groupby("task")["value"].mean()
+    if v.empty:
+        return v
+    v = v.reindex(index=[m for m in models if m in v.index])
+    v.loc["(chance level)"] = chance.reindex(v.columns)
+    return v
+
+
+def na_cells(results: pd.DataFrame) -> pd.DataFrame:
+    """The (model, task) cells that are not measurements, with the measured reason."""
+    if "na_reason" not in results.columns:
+        return pd.DataFrame(columns=["model", "task", "na_reason"])
+    main = main_scores(results)
+    return main.loc[main["na_reason"].notna(), ["model", "task", "na_reason"]].reset_index(drop=True)
 
 
 def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: dict[str, float],
-                   pooling_groups: dict[str, dict[str, str]], scaling: pd.DataFrame | None = None,
-                   scaling_task: str | None = None) -> str:
-    """A few sentences written from the numbers: who wins where, and by how much."""
-    lines = []
-    overall = english_mean(results)
+                   separated: pd.DataFrame, leaders: pd.DataFrame, pooling: pd.DataFrame,
+                   chance: pd.DataFrame | None = None) -> str:
+    """Sentences written from the numbers. A difference is called a win only where the paired bootstrap
+    interval of the difference (same test items for both models) excludes zero."""
+    overall = english_mean_ci(results)
     if overall.empty:
         return "No English task was scored."
     best = overall.index[0]
-    main = main_scores(results)
-    n_english = main[(main["language"] == "en") & (main["task_type"] != "robustness")]["task"].nunique()
-    lines.append(f"- **Overall (mean main score over {n_english} English tasks):** `{best}` "
-                 f"({families.get(best)}) leads with {overall.iloc[0]:.3f}.")
+    n_english = len(english_tasks(results))
+    lines = [f"- **Overall (mean main score over {n_english} English tasks, 95% interval):** `{best}` "
+             f"({families.get(best)}) {_ci(*overall.loc[best, ['mean', 'ci_low', 'ci_high']])}."]
+    if not separated.empty:
+        n_sep = int(separated["separated"].sum())
+        lines.append(f"- **Ranking, paired bootstrap over the same English test items:** "
+                     + "; ".join(ranking_sentences(separated)) + f". {n_sep} of {len(separated)} adjacent pairs "
+                     "of the full ranking are separated; the others are inside the noise.")
     by_family = {}
-    for model, score in overall.items():
-        by_family.setdefault(families.get(model, "?"), (model, score))
-    others = [f"{fam} best `{m}` {s:.3f} ({s - overall.iloc[0]:+.3f})" for fam, (m, s) in by_family.items()
-              if m != best]
+    for model in overall.index:
+        by_family.setdefault(families.get(model, "?"), model)
+    others = [f"{fam}: `{m}` {_ci(*overall.loc[m, ['mean', 'ci_low', 'ci_high']])}"
+              for fam, m in by_family.items() if m != best]
     if others:
-        lines.append("- Best of each other family: " + "; ".join(others) + ".")
-    types = type_means(results, list(overall.index) + [m for m in families if m not in overall.index])
-    for col in types.columns:
-        ranked = types[col].dropna().sort_values(ascending=False)
-        if len(ranked) >= 2:
-            lines.append(f"- **{col}:** `{ranked.index[0]}` {ranked.iloc[0]:.3f}, then `{ranked.index[1]}` "
-                         f"{ranked.iloc[1]:.3f}; last `{ranked.index[-1]}` {ranked.iloc[-1]:.3f}.")
-    for label, variants in pooling_groups.items():
-        scores = {name: overall.get(model) for name, model in variants.items() if model in overall.index}
-        if len(scores) >= 2:
-            ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-            text = ", ".join(f"{name} {score:.3f}" for name, score in ranked)
-            lines.append(f"- **Pooling, {label}:** {text} (English mean).")
+        lines.append("- **Best of each other family:** " + "; ".join(others) + ".")
+    for _, row in leaders.iterrows():
+        verb = "leads" if row["separated"] else "is first but not separated from"
+        lines.append(f"- **{row['task type']}:** `{row['leader']}` ({row['leader mean']:.3f}) {verb} "
+                     f"`{row['runner-up']}` ({row['runner-up mean']:.3f}; difference {_difference(row)}).")
+    for label, part in (pooling.groupby("group", sort=False) if not pooling.empty else []):
+        text = "; ".join(f"{r['best']} − {r['variant']} {_difference(r)}{'' if r['separated'] else ' (not separated)'}"
+                         for _, r in part.iterrows())
+        lines.append(f"- **Pooling, {label}** (English tasks, vectors L2-normalised for classification and "
+                     f"clustering, so norms cannot pose as pooling): {text}.")
     fast = {m: throughput[m] for m in overall.index if m in throughput}
     if best in fast:
         quicker = [m for m in fast if fast[m] > 2 * fast[best]]  # timing noise is well under 2x
         if quicker:
-            m = max(quicker, key=lambda k: overall[k])
+            m = max(quicker, key=lambda k: overall.loc[k, "mean"])
             lines.append(f"- **Speed:** `{m}` encodes {fast[m] / fast[best]:.1f}× faster than `{best}` "
-                         f"({fast[m]:.0f} vs {fast[best]:.0f} texts/s) at {overall[m] - overall[best]:+.3f} mean score.")
-    if scaling is not None and not scaling.empty:
-        top = scaling["gain_from_standardizing"].idxmax()
-        lines.append(f"- **Classifier protocol:** on {scaling_task}, standardizing the vectors before the logistic "
-                     f"regression moves `{top}` from {scaling.loc[top, 'accuracy_raw']:.3f} to "
-                     f"{scaling.loc[top, 'accuracy_standardized']:.3f} accuracy (whole sampled train split); its mteb "
-                     "score there reflects the classifier's regularization on a narrow cosine band as much as the embedding.")
+                         f"({fast[m]:.0f} vs {fast[best]:.0f} texts/s) at "
+                         f"{overall.loc[m, 'mean'] - overall.loc[best, 'mean']:+.3f} mean score.")
+    if chance is not None and not chance.empty and "(chance level)" in chance.index:
+        floor = chance.loc["(chance level)"]
+        below = [(m, t) for t in chance.columns for m in chance.index[:-1]
+                 if pd.notna(chance.loc[m, t]) and chance.loc[m, t] <= floor[t] + 0.02]
+        text = ", ".join(f"{t} {floor[t]:.3f}" for t in chance.columns)
+        lines.append(f"- **Clustering chance level** (V-measure of random partitions with the gold cluster sizes): "
+                     f"{text}; {len(below)} model × task values are within 0.02 of it"
+                     + (": " + ", ".join(f"`{m}` on {t}" for m, t in below) if below else "") + ".")
+    na = na_cells(results)
+    if not na.empty:
+        lines.append(f"- **Not measurements:** {len(na)} cells are N/A (English-only models on Chinese text), "
+                     f"e.g. `{na.iloc[0]['model']}` on {na.iloc[0]['task']}: {na.iloc[0]['na_reason']}.")
     return "\n".join(lines)
 
 
 def heatmap_title(table: pd.DataFrame) -> str:
     """States who tops the most task columns."""
-    wins = table.idxmax(axis=0).value_counts()
-    return f"{wins.index[0]} has the top score on {wins.iloc[0]} of {table.shape[1]} tasks"
+    wins = table.dropna(axis=1, how="all").idxmax(axis=0).value_counts()  # all-N/A columns have no winner
+    return f"{wins.index[0]} has the highest point estimate on {wins.iloc[0]} of {table.shape[1]} tasks (intervals in the table below)"
 
 
 def pooling_title(pooling: pd.DataFrame, group_label: str) -> str:
-    """States which variant of one pooling group has the best mean over task types."""
+    """States which variant of one pooling group has the highest and the lowest mean over task types
+    (a description; whether the gap is real is the paired test in the interpretation)."""
     cols = [c for c in pooling.columns if c.startswith(f"{group_label}: ")]
     if not cols:
         return "Pooling variants by task type"
     means = pooling[cols].mean(axis=0).sort_values(ascending=False)
     best, worst = means.index[0].split(": ", 1)[1], means.index[-1].split(": ", 1)[1]
-    return (f"{group_label}: {best} beats {worst} by {means.iloc[0] - means.iloc[-1]:.3f} "
+    return (f"{group_label}: {best} highest, {worst} lowest, {means.iloc[0] - means.iloc[-1]:.3f} apart "
             f"(mean over task types)")
 
 
@@ -115,10 +204,12 @@ def pooling_table(by_type: pd.DataFrame, pooling_groups: dict[str, dict[str, str
 
 
 def speed_frame(results: pd.DataFrame, throughput: dict, families: dict[str, str]) -> pd.DataFrame:
-    """One row per model: English-mean quality, measured texts/second (median) and family."""
+    """One row per model: English-mean quality with its interval, measured texts/second (median) and family."""
     speed = pd.Series({m: r["texts_per_second"] for m, r in throughput.get("models", {}).items()},
                       name="texts_per_second", dtype=float)
-    frame = english_mean(results).rename("quality").to_frame().join(speed)
+    quality = english_mean_ci(results).rename(columns={"mean": "quality", "ci_low": "quality_low",
+                                                       "ci_high": "quality_high"})
+    frame = quality[["quality", "quality_low", "quality_high"]].join(speed)
     frame["family"] = frame.index.map(families)
     return frame.rename_axis("model").reset_index().sort_values("quality", ascending=False)
 
@@ -134,27 +225,14 @@ def baseline_line(throughput: dict) -> str:
             f"(ratio {base.get('ratio_embedlab_to_plain', float('nan')):.2f}, medians of {base['repeats']} passes).")
 
 
-def scaling_sensitivity(task: dict, encoders: dict, seed: int = 0) -> pd.DataFrame:
-    """Logistic-regression accuracy on raw vs standardized embeddings (the whole train split).
+def interval_text_table(table: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame,
+                        labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Task × model table of "score [low, high]" strings ("N/A" where there is no score), tasks labelled."""
+    def cell(v, lo, hi):
+        if pd.isna(v):
+            return "N/A"
+        return f"{v:.3f}" if pd.isna(lo) else f"{v:.3f} [{lo:.3f}, {hi:.3f}]"
 
-    mteb's classifier sees raw vectors; models whose cosines are compressed into a narrow band
-    (anisotropic spaces) can underfit there with the default regularization. ``encoders`` maps
-    model id -> store.LookupEncoder for ``task``.
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    train, test = task["splits"]["train"], task["splits"]["test"]
-    rows = []
-    for model, encoder in encoders.items():
-        x_train, x_test = encoder.lookup(train["text"], "query"), encoder.lookup(test["text"], "query")
-        scaler = StandardScaler().fit(x_train)
-        row = {"model": model}
-        for name, (a, b) in {"raw": (x_train, x_test),
-                             "standardized": (scaler.transform(x_train), scaler.transform(x_test))}.items():
-            clf = LogisticRegression(max_iter=100, random_state=seed).fit(a, train["label"])
-            row[f"accuracy_{name}"] = clf.score(b, test["label"])
-        rows.append(row)
-    frame = pd.DataFrame(rows).set_index("model")
-    frame["gain_from_standardizing"] = frame["accuracy_standardized"] - frame["accuracy_raw"]
-    return frame
+    out = pd.DataFrame({m: [cell(table.loc[m, t], low.loc[m, t], high.loc[m, t]) for t in table.columns]
+                        for m in table.index}, index=table.columns)
+    return out.rename(index=labels or {})

@@ -74,3 +74,49 @@ def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
         cells = ["" if pd.isna(v) else (f"{v:.{digits}f}" if isinstance(v, float) else str(v)) for v in row]
         rows.append("| " + " | ".join([str(idx), *cells]) + " |")
     return "\n".join(rows)
+
+
+def english_tasks(results: pd.DataFrame) -> list[str]:
+    """The English, non-intrinsic tasks with a main score (those ``english_mean`` averages)."""
+    main = _scored(results)
+    return sorted(main.loc[main["language"] == "en", "task"].unique())
+
+
+def _with_intervals(main: pd.DataFrame) -> pd.DataFrame:
+    """Main rows with ``ci_low`` / ``ci_high`` columns (NaN where a record has none)."""
+    return main.assign(**{c: main[c] if c in main.columns else float("nan") for c in ("ci_low", "ci_high")})
+
+
+def interval_tables(results: pd.DataFrame, models: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(low, high)``: model × task tables of the main scores' 95% interval, shaped like ``score_table``."""
+    main = _with_intervals(_scored(results))
+    order = list(score_table(results, models).columns)
+    tables = [main.pivot_table(index="model", columns="task", values=c, aggfunc="first", dropna=False)
+              .reindex(index=[m for m in models if m in set(main["model"])], columns=order) for c in ("ci_low", "ci_high")]
+    return tables[0], tables[1]
+
+
+def _mean_interval(group: pd.DataFrame) -> pd.Series:
+    from ..stats import combined_mean_interval
+
+    mean, low, high = combined_mean_interval(group["value"], group["ci_low"], group["ci_high"])
+    return pd.Series({"mean": mean, "ci_low": low, "ci_high": high, "n_tasks": int(group["value"].notna().sum())})
+
+
+def english_mean_ci(results: pd.DataFrame) -> pd.DataFrame:
+    """Per model: English mean (as ``english_mean``) with a 95% interval combined from the per-task
+    intervals (``stats.combined_mean_interval``: test-item noise; the set of tasks is fixed)."""
+    main = _with_intervals(_scored(results))
+    main = main[main["language"] == "en"]
+    out = main.groupby("model")[["value", "ci_low", "ci_high"]].apply(_mean_interval)
+    return out.sort_values("mean", ascending=False)
+
+
+def type_mean_intervals(results: pd.DataFrame, models: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(low, high)`` tables shaped like ``type_means``: the interval of each type mean, combined
+    from its tasks' intervals as in ``english_mean_ci``."""
+    main = _with_intervals(_scored(results))
+    main = main.assign(group=main["task_type"].where(~main["language"].map(is_cross_lingual), "cross-lingual"))
+    stats = main.groupby(["model", "group"])[["value", "ci_low", "ci_high"]].apply(_mean_interval)
+    shape = type_means(results, models)
+    return tuple(stats[c].unstack("group").reindex(index=shape.index, columns=shape.columns) for c in ("ci_low", "ci_high"))

@@ -10,6 +10,7 @@ A model is declared under ``models:``::
       dim: 384                     # the model's native size; checked when it loads
       max_seq_length: 256          # tokens; longer texts are truncated
       options: {}                  # loader-specific (see LOADERS[...].options)
+      languages: [en]              # optional: ISO 639-1 codes the model was trained for, or [multilingual]
 
 What a loader accepts (poolings, source kinds, packages, option keys) is read from the registry;
 a back end's own ``validate(spec)`` adds checks only it needs.
@@ -28,7 +29,8 @@ from .packages import PACKAGES, package_key
 from .registry import LOADERS, SOURCE_KINDS, backend_class
 
 _REQUIRED_KEYS = ("family", "loader", "source", "pooling", "dim")
-_OPTIONAL_KEYS = ("max_seq_length", "options")
+_OPTIONAL_KEYS = ("max_seq_length", "options", "languages")
+MULTILINGUAL = "multilingual"
 # Option keys with a shared meaning, checked whichever loader takes them.
 _STRING_OPTIONS = ("revision", "query_prefix", "document_prefix", "config")
 _BOOL_OPTIONS = ("mean_skip_bos",)
@@ -48,6 +50,8 @@ class ModelSpec:
     dim: int
     max_seq_length: int = 256
     options: dict = field(default_factory=dict)
+    #: ISO 639-1 codes the model was trained for, ("multilingual",), or None (not declared: every task is scored)
+    languages: tuple[str, ...] | None = None
 
     @property
     def source_kind(self) -> str:
@@ -56,6 +60,12 @@ class ModelSpec:
     @property
     def source_value(self) -> str:
         return next(iter(self.source.values()))
+
+    def covers(self, task_language: str) -> bool:
+        """Whether the declared languages cover every part of a task language ("en", "zh", "zh-en")."""
+        if self.languages is None or MULTILINGUAL in self.languages:
+            return True
+        return all(part in self.languages for part in task_language.split("-"))
 
     def __hash__(self) -> int:  # the dict fields are not hashable; equal specs have equal JSON
         return hash(json.dumps([self.id, self.family, self.pooling, self.dim, self.group_key()], sort_keys=True))
@@ -127,6 +137,23 @@ def _check_options(model_id: str, loader: str, dim: int, options) -> dict:
     return out
 
 
+def check_languages(model_id: str, languages) -> tuple[str, ...] | None:
+    """The declared ``languages`` as a tuple of lower-case ISO 639-1 codes or ``("multilingual",)``."""
+    if languages is None:
+        return None
+    fix = "write languages: [en] (ISO 639-1 codes) or languages: [multilingual]"
+    if isinstance(languages, str) or not isinstance(languages, (list, tuple)) or not languages:
+        raise model_error(model_id, f"languages must be a non-empty list, got {languages!r}", fix)
+    codes = []
+    for code in languages:
+        if not isinstance(code, str) or not (code == MULTILINGUAL or (len(code) == 2 and code.isalpha() and code.islower())):
+            raise model_error(model_id, f"language {code!r} is neither a two-letter ISO 639-1 code nor '{MULTILINGUAL}'", fix)
+        codes.append(code)
+    if MULTILINGUAL in codes and len(codes) > 1:
+        raise model_error(model_id, f"languages lists '{MULTILINGUAL}' next to other codes {codes}", "keep only [multilingual]")
+    return tuple(codes)
+
+
 def spec_from_entry(model_id: str, entry) -> ModelSpec:
     """Validate one ``models:`` entry and build its ModelSpec (EmbedlabError names the fix)."""
     if not isinstance(entry, Mapping):
@@ -153,7 +180,8 @@ def spec_from_entry(model_id: str, entry) -> ModelSpec:
     dim = positive_int(model_id, "dim", entry["dim"])
     max_seq_length = positive_int(model_id, "max_seq_length", entry.get("max_seq_length", 256))
     options = _check_options(model_id, loader, dim, entry.get("options"))
-    spec = ModelSpec(model_id, family, loader, source, pooling, dim, max_seq_length, options)
+    languages = check_languages(model_id, entry.get("languages"))
+    spec = ModelSpec(model_id, family, loader, source, pooling, dim, max_seq_length, options, languages)
     backend_class(loader).validate(spec)
     return spec
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..encoders import encoder_groups, model_location, models_from_params, pick_device, with_token_cap
 from ..errors import EmbedlabError
-from ..params import load_params
+from ..params import load_params, token_caps
 from ..paths import from_root, metrics_path, tasks_dir
 from ..provenance import atomic_write_json, library_versions
 from ..tasks import available_tasks, load_prepared, texts_to_embed
@@ -27,7 +27,8 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     batch_size, repeats = int(settings.get("batch_size", 32)), int(settings.get("repeats", 3))
     tasks = {name: load_prepared(name, tasks_dir()) for name in available_tasks(tasks_dir())}
     texts = pick_texts(tasks, int(settings.get("texts", 256)), texts_to_embed)
-    specs = [with_token_cap(spec, embed.get("max_seq_length")) for spec in registry.values()]
+    # Short sentences are timed, so every model reads them with the short-text cap.
+    specs = [with_token_cap(spec, token_caps(embed)["short"]) for spec in registry.values()]
     device = embed.get("device", "auto")
     cache_dir = from_root(embed.get("cache_dir", "data/models"))
     models = {}

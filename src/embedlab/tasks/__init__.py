@@ -9,7 +9,9 @@
 | ``files`` | files in packages and assets, with their pinned sha256s |
 | ``mirror`` | the local benchmark mirror, checked against its MANIFEST.sha256 |
 | ``hub`` | Hugging Face hub loading helpers |
-| ``sampling`` | size caps, seeded splits and sampling |
+| ``sampling`` | size caps, seeded splits and sampling (per label for classification train) |
+| ``negatives`` | hard negatives (TF-IDF nearest documents) for a cut retrieval corpus |
+| ``naming`` | prepared names (``<Name>-sample`` where cut) and human labels ("STS12 (300 of 2,358 pairs)") |
 | ``prepare`` | ``prepare_tasks`` -> data/tasks/<task>.json + index.json; ``load_prepared``, ``texts_to_embed`` |
 
 Other modules import from ``embedlab.tasks`` only.
@@ -22,11 +24,13 @@ from .embedded import EMBEDDED_TASKS, swap_adjacent_words
 from .standard import STANDARD_TASKS
 from .files import default_assets_dir
 from .mteb_registry import mteb_task_spec
-from .prepare import available_tasks, load_prepared, prepare_task, prepare_tasks, task_spec, texts_to_embed
-from .sampling import DEFAULT_SIZES
+from .naming import SAMPLE_SUFFIX, base_name, prepared_name, task_label
+from .prepare import (available_tasks, default_tasks, load_prepared, prepare_task, prepare_tasks, task_spec,
+                      texts_to_embed)
+from .sampling import DEFAULT_SIZES, per_label_rows, sample_retrieval, seeded_rng
 
 __all__ = [
-    "CATALOG", "DEFAULT_SIZES", "available_tasks", "EMBEDDED_TASKS", "STANDARD_TASKS", "TaskSpec",
-    "declare", "default_assets_dir", "load_prepared", "mteb_task_spec", "prepare_task", "prepare_tasks",
-    "register", "swap_adjacent_words", "task_spec", "texts_to_embed",
+    "CATALOG", "DEFAULT_SIZES", "SAMPLE_SUFFIX", "available_tasks", "base_name", "default_tasks", "EMBEDDED_TASKS",
+    "STANDARD_TASKS", "TaskSpec", "declare", "default_assets_dir", "load_prepared", "mteb_task_spec",
+    "per_label_rows", "prepare_task", "prepare_tasks", "prepared_name", "register", "sample_retrieval", "seeded_rng", "swap_adjacent_words", "task_label", "task_spec", "texts_to_embed",
 ]

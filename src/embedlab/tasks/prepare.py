@@ -21,6 +21,7 @@ from .embedded import noise_record
 from .files import Files, TaskUnavailable, default_assets_dir, package_versions
 from .mirror import Mirror, MirrorLacks
 from .mteb_registry import load_generic, mteb_task_spec
+from .naming import is_cut, prepared_name, task_label
 from .sampling import counts, sample_task, validate_sizes
 from .spec import CATALOG, TaskSpec, loaders
 
@@ -82,17 +83,29 @@ def _load_full(spec: TaskSpec, mirror: Mirror, assets: Path, seed: int, hub_stat
 
 
 def prepare_task(spec: TaskSpec, *, mirror: str | os.PathLike | None, sizes: dict | None, seed: int,
-                 assets: str | os.PathLike | None = None, _hub_state: dict | None = None) -> dict:
-    """Load, check and sample one task; return the prepared task dict (not written)."""
-    sizes = validate_sizes(sizes)
+                 assets: str | os.PathLike | None = None, keep_corpus: bool = False,
+                 _hub_state: dict | None = None) -> dict:
+    """Load, check and sample one task; return the prepared task dict (not written).
+
+    Its ``name`` is ``<spec.name>-sample`` where a standard task is cut (``naming.prepared_name``).
+    """
     assets = Path(assets) if assets is not None else default_assets_dir()
     full, prov = _load_full(spec, Mirror(mirror), assets, seed, {} if _hub_state is None else _hub_state)
-    used = sample_task(spec.name, spec.type, full, sizes, seed)
+    return _sampled(spec, full, prov, validate_sizes(sizes), seed, keep_corpus)
+
+
+def _sampled(spec: TaskSpec, full: dict, prov: dict, sizes: dict, seed: int, keep_corpus: bool) -> dict:
+    """The prepared task dict of ``spec``'s ``full`` splits sampled down to ``sizes``."""
+    used, how = sample_task(spec.name, spec.type, full, sizes, seed, keep_corpus=keep_corpus)
+    n_full, n_used = counts(spec.type, full), counts(spec.type, used)
     hub_id = relative_to_root(spec.hub_id) if prov["source"] == "folder" else spec.hub_id
-    task = {"name": spec.name, "type": spec.type, "language": spec.language, "main_score": spec.main_score,
-            **prov, "n_full": counts(spec.type, full), "n_used": counts(spec.type, used), "seed": seed,
+    task = {"name": prepared_name(spec.name, spec.source, is_cut(n_used, n_full)), "base_name": spec.name,
+            "type": spec.type, "language": spec.language, "main_score": spec.main_score,
+            "text_length": spec.text_length, **prov, "n_full": n_full, "n_used": n_used,
+            "sampling": how if is_cut(n_used, n_full) else {}, "seed": seed,
             "checksum": sha256_json(used), "license": spec.license, "note": spec.note,
             "mteb_name": spec.mteb_name, "hub": {"id": hub_id, "revision": spec.hub_revision}}
+    task["label"] = task_label(task)
     if spec.source == "package":
         task["package_versions"] = package_versions(spec.origin)
     if spec.type == "robustness":
@@ -103,12 +116,17 @@ def prepare_task(spec: TaskSpec, *, mirror: str | os.PathLike | None, sizes: dic
 
 def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None, seed: int,
                   out_dir: str | os.PathLike | None = None, strict: bool = False,
-                  assets: str | os.PathLike | None = None, full_size=(), dataset_folders=None) -> dict:
+                  assets: str | os.PathLike | None = None, full_size=(), dataset_folders=None,
+                  keep_corpus=()) -> dict:
     """Prepare ``names`` (None = every task in CATALOG) and write ``<out_dir>/<name>.json`` + ``index.json``.
 
     ``out_dir``: default ``paths.tasks_dir()`` (data/tasks under the repository root).
-    ``full_size``: task names prepared at full size whatever ``sizes`` says (e.g. STSBenchmark, so
-    its scores compare with MTEB's published ones).
+    Each task is prepared at the caps of ``sizes`` (its default-size variant). A standard task that
+    the caps cut is named ``<name>-sample``; one they do not cut keeps its bare name.
+    ``full_size``: task names ALSO prepared at full size under their bare name (for experiments that
+    compare with MTEB's published scores); an embedded task listed there is prepared at full size only
+    (its name is not MTEB's, so one name serves both).
+    ``keep_corpus``: retrieval tasks whose corpus is never cut (only their queries are sampled).
     A name outside CATALOG that mteb's registry knows is prepared from the hub by its MTEB record
     (``mteb_task_spec``). ``dataset_folders`` maps task names to local folders holding a copy of the
     task's hub dataset; those are read with the same ``datasets.load_dataset`` call.
@@ -117,9 +135,11 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
     ``sizes``: caps by key of DEFAULT_SIZES (``None``, a missing key or a None value = full size; pass
     ``DEFAULT_SIZES`` for the defaults). Sampling is seeded: same inputs, same files.
     A task that cannot be loaded (package or asset missing; no mirror and no hub) is recorded in the
-    index with ``available: false`` and a one-line reason, or raises if ``strict``. A mirror or asset
-    file whose sha256 does not match always raises. ``assets``: default ``default_assets_dir()``.
-    Returns the index (also written to ``<out_dir>/index.json``).
+    index under its bare name with ``available: false`` and a one-line reason, or raises if ``strict``.
+    A mirror or asset file whose sha256 does not match always raises. ``assets``: default
+    ``default_assets_dir()``. Returns the index (also written to ``<out_dir>/index.json``): one entry
+    per prepared name, with ``base_name``, ``label``, ``default`` (the default-size variant of its task)
+    and ``full`` (every split at full size).
     """
     names = list(CATALOG) if names is None else [names] if isinstance(names, str) else list(names)
     specs = {n: task_spec(n) for n in names}
@@ -128,6 +148,10 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
         raise EmbedlabError(f"unknown task(s) {', '.join(unknown)}: neither embedlab's catalog nor mteb's "
                             f"registry has them; embedlab's tasks: {', '.join(CATALOG)}",
                             "use a name from embedlab.tasks.CATALOG or an MTEB task name")
+    not_retrieval = [n for n in keep_corpus if n in specs and specs[n].type != "retrieval"]
+    if not_retrieval:
+        raise EmbedlabError(f"keep_corpus lists {', '.join(not_retrieval)}, which are not retrieval tasks",
+                            "list only retrieval tasks in data.keep_corpus")
     for name, folder in (dataset_folders or {}).items():
         if name in specs:
             if not Path(folder).is_dir():
@@ -136,31 +160,40 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
             specs[name] = dataclasses.replace(specs[name], source="hub", hub_id=str(folder), hub_revision=None)
     sizes = validate_sizes(sizes)
     out = Path(out_dir) if out_dir is not None else tasks_dir()
+    assets = Path(assets) if assets is not None else default_assets_dir()
     hub_state: dict = {}
-    index = {"seed": seed, "sizes": sizes, "full_size": list(full_size),
+    index = {"seed": seed, "sizes": sizes, "full_size": list(full_size), "keep_corpus": list(keep_corpus),
              "mirror": None if mirror is None else relative_to_root(mirror), "tasks": {}}
     for name in names:
         spec = specs[name]
-        path = out / f"{name}.json"
-        entry = {"type": spec.type, "language": spec.language, "file": path.name}
         try:
-            task = prepare_task(spec, mirror=mirror, sizes={} if name in full_size else sizes, seed=seed,
-                                assets=assets, _hub_state=hub_state)
+            full, prov = _load_full(spec, Mirror(mirror), assets, seed, hub_state)
         except TaskUnavailable as exc:
             if strict:
                 raise EmbedlabError(exc.problem, exc.fix or "set data.mirror in params.yaml (or EMBEDLAB_MIRROR) "
                                     "to the benchmark mirror, or run where the Hugging Face Hub is reachable") from None
-            if path.exists():
-                path.unlink()  # never leave an older prepared file behind an unavailable task
-            entry.update(available=False, reason=exc.problem + (f" (fix: {exc.fix})" if exc.fix else ""),
-                         source=None, checksum=None, n_full=None, n_used=None, n_texts=None)
-            index["tasks"][name] = entry
+            for stale in (name, prepared_name(name, spec.source, True)):
+                (out / f"{stale}.json").unlink(missing_ok=True)  # never leave an older file behind
+            index["tasks"][name] = {
+                "type": spec.type, "language": spec.language, "file": f"{name}.json", "base_name": name,
+                "label": name, "default": True, "full": None, "text_length": spec.text_length,
+                "available": False, "reason": exc.problem + (f" (fix: {exc.fix})" if exc.fix else ""),
+                "source": None, "checksum": None, "n_full": None, "n_used": None, "n_texts": None}
             continue
-        atomic_write_json(path, task)
-        entry.update(available=True, reason=None, source=task["source"], checksum=task["checksum"],
-                     n_full=task["n_full"], n_used=task["n_used"],
-                     n_texts={role: len(t) for role, t in texts_to_embed(task).items()})
-        index["tasks"][name] = entry
+        in_full = name in full_size
+        variants = [_sampled(spec, full, prov, dict.fromkeys(sizes) if in_full and spec.source == "package"
+                             else sizes, seed, name in keep_corpus)]
+        if in_full and variants[0]["name"] != name:
+            variants.append(_sampled(spec, full, prov, dict.fromkeys(sizes), seed, False))
+        for i, task in enumerate(variants):
+            path = out / f"{task['name']}.json"
+            atomic_write_json(path, task)
+            index["tasks"][task["name"]] = {
+                "type": spec.type, "language": spec.language, "file": path.name, "base_name": name,
+                "label": task["label"], "default": i == 0, "full": not is_cut(task["n_used"], task["n_full"]),
+                "text_length": task["text_length"], "available": True, "reason": None, "source": task["source"],
+                "checksum": task["checksum"], "n_full": task["n_full"], "n_used": task["n_used"],
+                "n_texts": {role: len(t) for role, t in texts_to_embed(task).items()}}
     atomic_write_json(out / "index.json", index)
     return index
 
@@ -204,9 +237,21 @@ def load_prepared(name: str, out_dir: str | os.PathLike | None = None) -> dict:
 
 
 def available_tasks(out_dir: str | os.PathLike | None = None) -> list[str]:
-    """Names of the prepared tasks that are available, in ``data.tasks`` order (from index.json)."""
+    """Prepared names of the available tasks (every variant: ``STS12-sample`` and, where listed in
+    ``data.full_size``, ``STS12``), in ``data.tasks`` order (from index.json)."""
+    index = _read_index(out_dir)
+    return [name for name, record in index["tasks"].items() if record["available"]]
+
+
+def default_tasks(out_dir: str | os.PathLike | None = None) -> list[str]:
+    """Prepared names of the default-size variant of every available task of ``data.tasks``, in its
+    order (e.g. ``STS12-sample``, ``STSBenchmark``): what an experiment with ``tasks: null`` uses."""
+    index = _read_index(out_dir)
+    return [name for name, record in index["tasks"].items() if record["available"] and record.get("default", True)]
+
+
+def _read_index(out_dir: str | os.PathLike | None) -> dict:
     path = (Path(out_dir) if out_dir is not None else tasks_dir()) / "index.json"
     if not path.exists():
         raise EmbedlabError(f"{relative_to_root(path)} not found", "run `dvc repro prepare` first")
-    index = json.loads(path.read_text(encoding="utf-8"))
-    return [name for name, record in index["tasks"].items() if record["available"]]
+    return json.loads(path.read_text(encoding="utf-8"))

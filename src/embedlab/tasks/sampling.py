@@ -1,18 +1,28 @@
 """Seeded sampling: train/test splits for corpora without one, and sampling a task's full splits
-down to the caps of ``data.sizes`` (same inputs and seed, same rows)."""
+down to the caps of ``data.sizes`` (same inputs and seed, same rows).
+
+Classification keeps mteb's protocol: mteb 2.26 (``AbsTaskClassification._undersample_data``) draws
+``samples_per_label`` (8) rows per label from train in each of ``n_experiments`` (10) experiments, so
+the train split is sampled per label (``classification_train_per_label``, default 8 x 10 = 80), never
+to a total that would leave a many-label task with fewer than 8 rows of a label. Retrieval keeps every
+relevant document of a kept query and, when the corpus is cut, hard negatives at a fixed ratio
+(``negatives.py``)."""
 
 from __future__ import annotations
 
 import random
 
 from ..errors import EmbedlabError
+from ..params import REPLACED_SIZE_KEYS, SIZE_KEYS
+from .negatives import tfidf_neighbours
 
 #: Default caps (the shape of data.sizes in params.yaml); a None value means full size.
 DEFAULT_SIZES = {
-    "sts_pairs": 1500, "classification_train": 2000, "classification_test": 1000, "clustering_texts": 2000,
-    "retrieval_queries": 300, "retrieval_corpus": 1500, "bitext_pairs": 1000, "pair_pairs": 1000,
-    "robustness_pairs": 500,
+    "sts_pairs": 1500, "classification_train_per_label": 80, "classification_test": 1000,
+    "clustering_texts": 2000, "retrieval_queries": 300, "retrieval_corpus": 1500,
+    "retrieval_negatives_per_query": 20, "bitext_pairs": 1000, "pair_pairs": 1000, "robustness_pairs": 500,
 }
+assert tuple(DEFAULT_SIZES) == SIZE_KEYS  # one list of keys: params.SIZE_KEYS
 #: Share of a corpus that becomes the test split when a task has no published split (stratified, seeded).
 TEST_FRACTION = 0.25
 #: The cap of each type whose rows are sampled at random (classification and clustering: stratified).
@@ -47,6 +57,10 @@ def validate_sizes(sizes: dict | None) -> dict:
     """Caps for every key of DEFAULT_SIZES (None, a missing key or a None value = full size)."""
     if sizes is None:
         return dict.fromkeys(DEFAULT_SIZES)
+    for old, new in REPLACED_SIZE_KEYS.items():
+        if old in sizes:
+            raise EmbedlabError(f"size key '{old}' was replaced by '{new[0]}' ({new[1]})",
+                                f"rename it to {new[0]} in data.sizes")
     unknown = sorted(set(sizes) - set(DEFAULT_SIZES))
     if unknown:
         raise EmbedlabError(f"unknown size key(s) {unknown}; known: {sorted(DEFAULT_SIZES)}",
@@ -84,42 +98,90 @@ def stratified_rows(labels: list, cap: int | None, rng: random.Random) -> list[i
     return sorted(rows)
 
 
-def sample_retrieval(split: dict, max_queries: int | None, max_corpus: int | None, rng: random.Random) -> dict:
-    """Keep queries in a seeded order while their relevant docs fit in ``max_corpus`` (at least one query),
-    every relevant doc of the kept queries, and random distractors up to ``max_corpus`` docs."""
+def per_label_rows(labels: list, per_label: int | None, rng: random.Random) -> list[int]:
+    """``min(per_label, rows of the label)`` rows of every label at random, in original order (all rows
+    when ``per_label`` is None)."""
+    if per_label is None:
+        return list(range(len(labels)))
+    by_label: dict = {}
+    for i, lab in enumerate(labels):
+        by_label.setdefault(lab, []).append(i)
+    rows = []
+    for lab in sorted(by_label, key=str):
+        rows += rng.sample(by_label[lab], min(per_label, len(by_label[lab])))
+    return sorted(rows)
+
+
+def sample_retrieval(split: dict, max_queries: int | None, max_corpus: int | None, negatives_per_query: int,
+                     rng: random.Random) -> tuple[dict, dict]:
+    """A retrieval split with at most ``max_queries`` queries and ``max_corpus`` documents, and how its
+    corpus was kept (``{"relevant", "tfidf_negatives", "random"}`` counts, or ``{"whole": True}``).
+
+    Queries are taken in a seeded order. A corpus within ``max_corpus`` is kept whole. Otherwise a
+    query is kept while its relevant documents plus ``negatives_per_query`` negatives still fit (the
+    first query always is): every relevant document of a kept query stays, each kept query adds its
+    ``negatives_per_query`` nearest non-relevant documents by TF-IDF cosine not already kept, and
+    seeded random documents fill what is left of ``max_corpus``.
+    """
     qids = list(split["queries"])
     order = qids[:]
     rng.shuffle(order)
+    corpus_ids = list(split["corpus"])
+    cut = max_corpus is not None and len(corpus_ids) > max_corpus
     kept, relevant = [], set()
     for q in order:
         if max_queries is not None and len(kept) >= max_queries:
             break
         docs = set(split["qrels"][q]) - relevant
-        if kept and max_corpus is not None and len(relevant) + len(docs) > max_corpus:
+        if kept and cut and len(relevant) + len(docs) + negatives_per_query * (len(kept) + 1) > max_corpus:
             continue
         kept.append(q)
         relevant |= docs
-    doc_ids = list(split["corpus"])
-    others = [d for d in doc_ids if d not in relevant]
-    n_extra = len(others) if max_corpus is None else max(0, min(len(others), max_corpus - len(relevant)))
-    chosen = relevant | set(rng.sample(others, n_extra))
     kept_set = set(kept)
-    return {"queries": {q: t for q, t in split["queries"].items() if q in kept_set},
-            "corpus": {d: split["corpus"][d] for d in doc_ids if d in chosen},
-            "qrels": {q: rel for q, rel in split["qrels"].items() if q in kept_set}}
+    queries = {q: t for q, t in split["queries"].items() if q in kept_set}
+    qrels = {q: rel for q, rel in split["qrels"].items() if q in kept_set}
+    if not cut:
+        return {"queries": queries, "corpus": dict(split["corpus"]), "qrels": qrels}, {"whole": True}
+    others = [d for d in corpus_ids if d not in relevant]
+    negatives: list[str] = []
+    if negatives_per_query and others:
+        ranked = tfidf_neighbours([split["queries"][q] for q in kept], [split["corpus"][d] for d in others])
+        taken: set[int] = set()
+        for row in ranked:  # each kept query, in kept order, adds its nearest documents not yet kept
+            new = [j for j in row if j not in taken][:negatives_per_query]
+            taken.update(new)
+            negatives += [others[j] for j in new]
+    rest = [d for d in others if d not in set(negatives)]
+    n_random = max(0, min(len(rest), max_corpus - len(relevant) - len(negatives)))
+    chosen = relevant | set(negatives) | set(rng.sample(rest, n_random))
+    corpus = {d: split["corpus"][d] for d in corpus_ids if d in chosen}
+    return ({"queries": queries, "corpus": corpus, "qrels": qrels},
+            {"relevant": len(relevant), "tfidf_negatives": len(negatives),
+             "negatives_per_query": negatives_per_query, "random": n_random})
 
 
-def sample_task(name: str, task_type: str, splits: dict, sizes: dict, seed: int) -> dict:
-    """The full ``splits`` of task ``name`` sampled down to ``sizes`` (validated caps), seeded per split."""
+def sample_task(name: str, task_type: str, splits: dict, sizes: dict, seed: int,
+                keep_corpus: bool = False) -> tuple[dict, dict]:
+    """The full ``splits`` of task ``name`` sampled down to ``sizes`` (validated caps), seeded per split,
+    and a record of how (per-label train cap; a retrieval corpus's kinds of documents).
+
+    ``keep_corpus``: a retrieval task whose corpus is never cut (only its queries are sampled).
+    """
     if task_type == "retrieval":
         rng = seeded_rng(seed, name, "test")
-        return {"test": sample_retrieval(splits["test"], sizes["retrieval_queries"], sizes["retrieval_corpus"], rng)}
-    out = {}
+        split, how = sample_retrieval(splits["test"], sizes["retrieval_queries"],
+                                      None if keep_corpus else sizes["retrieval_corpus"],
+                                      sizes["retrieval_negatives_per_query"] or 0, rng)
+        return {"test": split}, {"corpus": how}
+    out, how = {}, {}
     for split, cols in splits.items():
         rng = seeded_rng(seed, name, split)
         n = len(next(iter(cols.values())))
-        if task_type == "classification":
-            rows = stratified_rows(cols["label"], sizes[f"classification_{split}"], rng)
+        if task_type == "classification" and split == "train":
+            rows = per_label_rows(cols["label"], sizes["classification_train_per_label"], rng)
+            how["train_per_label"] = sizes["classification_train_per_label"]
+        elif task_type == "classification":
+            rows = stratified_rows(cols["label"], sizes["classification_test"], rng)
         elif task_type == "clustering":
             rows = stratified_rows(cols["label"], sizes["clustering_texts"], rng)
         elif task_type == "pair_classification":
@@ -127,7 +189,7 @@ def sample_task(name: str, task_type: str, splits: dict, sizes: dict, seed: int)
         else:
             rows = random_rows(n, sizes[_RANDOM_CAPS[task_type]], rng)
         out[split] = {k: [v[i] for i in rows] for k, v in cols.items()}
-    return out
+    return out, how
 
 
 def counts(task_type: str, splits: dict) -> dict:

@@ -23,6 +23,8 @@ class TaskSpec:
     ``"mirror"`` (standard suite: the local benchmark mirror, else ``hub_id`` at ``hub_revision``) or
     ``"hub"`` (an MTEB task by name). ``origin`` lists the files read, as
     ``<package>:<path in package>``, ``assets:<path>`` or a path relative to the mirror root.
+    ``long_texts``: the task's texts are long (documents; median over ~100 words), so models read them
+    with ``embed.max_seq_length.long`` tokens instead of the short cap.
     """
 
     name: str
@@ -37,6 +39,12 @@ class TaskSpec:
     hub_revision: str | None = None
     mteb_name: str | None = None
     note: str = ""
+    long_texts: bool = False
+
+    @property
+    def text_length(self) -> str:
+        """``"long"`` or ``"short"``: which of ``embed.max_seq_length``'s caps the task's texts get."""
+        return "long" if self.long_texts else "short"
 
 
 def declare(name: str, type: str, language: str, source: str, origin, license: str, *,

@@ -234,7 +234,7 @@ def _mirror_scifact(files: Files, seed: int) -> dict:
 register(declare(
     "SciFact", "retrieval", "en", "mirror", ["scifact/corpus.jsonl", "scifact/queries.jsonl", "scifact/qrels/test.tsv"],
     "CC BY-NC 2.0", hub_id="mteb/scifact", hub_revision="d56462d0e63a25450459c4f213e49ffdb866f7f9",
-    mteb_name="SciFact", note="test qrels (300 queries); corpus text = title + ' ' + text"),
+    mteb_name="SciFact", note="test qrels (300 queries); corpus text = title + ' ' + text", long_texts=True),
     mirror=_mirror_scifact, hub=lambda spec, seed: beir_retrieval(spec))
 
 

