@@ -100,3 +100,11 @@ def test_default_params_runs_are_valid(repo_params):
     runs = check_runs(repo_params["validation"]["runs"], repo_params["models"], data["tasks"], data["full_size"])
     assert "Banking77Classification" in runs["all-MiniLM-L6-v2"]
     assert list(repo_params["experiments"])[0] == "validation"
+
+
+def test_a_cell_that_is_not_a_measurement_is_not_a_failure():
+    results = _records([{"model": "all-MiniLM-L6-v2", "task": "STSBenchmark", "task_type": "sts",
+                         "metric": "cosine_spearman", "value": float("nan"),
+                         "na_reason": "English-only model on zh text: 60% of tokens are [UNK]"}])
+    row = validation_table(results, 0.01, published=PUB).iloc[0]
+    assert row["status"] == "not comparable" and row["reason"].startswith("N/A: English-only")

@@ -192,13 +192,14 @@ def validation_table(results: pd.DataFrame, tolerance: float | dict, caps: dict[
     ``n_full`` columns are carried over when present. ``tolerance``: absolute, on the 0-1 scale (a
     number, or ``{"default": x, model: y}``). ``caps``: the token cap each model was encoded with
     (from the embedding meta); a cap below MTEB's on a long-text task is named in ``reason``.
-    Status: ``not comparable`` where the protocol differs (``NOT_COMPARABLE``), else ``PASS`` when
+    Status: ``not comparable`` where the protocol differs (``NOT_COMPARABLE``) or our cell is N/A
+    (``na_reason``: not a measurement), else ``PASS`` when
     |ours - published| <= tolerance, else ``FAIL``. Failures stay in the table.
     """
     published = PUBLISHED if published is None else published
     main = results[results["main"].astype(bool)]
-    keep = [c for c in ("model", "task", "task_type", "metric", "value", "ci_low", "ci_high", "n_used", "n_full")
-            if c in main.columns]
+    keep = [c for c in ("model", "task", "task_type", "metric", "value", "ci_low", "ci_high", "n_used", "n_full",
+                        "na_reason") if c in main.columns]
     table = main[keep].rename(columns={"value": "ours"}).merge(
         published[["model", "task", "metric", "published", "source"]], on=["model", "task", "metric"], how="inner")
     if table.empty:
@@ -212,7 +213,11 @@ def validation_table(results: pd.DataFrame, tolerance: float | dict, caps: dict[
         cap, theirs = (caps or {}).get((row.model, row.task)), MTEB_MODELS[row.model]["max_seq_length"]
         if cap is not None and cap < theirs and getattr(row, "task_type", None) in LONG_TEXT_TYPES:
             notes.append(f"token cap {cap} < MTEB's {theirs}: long documents truncated")
-        if row.task in NOT_COMPARABLE:
+        na = getattr(row, "na_reason", None)
+        if pd.isna(row.ours) and isinstance(na, str):  # not a measurement (e.g. English-only model on zh)
+            statuses.append("not comparable")
+            notes.insert(0, f"N/A: {na}")
+        elif row.task in NOT_COMPARABLE:
             statuses.append("not comparable")
             notes.insert(0, NOT_COMPARABLE[row.task])
         else:
