@@ -263,7 +263,7 @@ def comparison_figure(table: pd.DataFrame, title: str):
     ax.set_ylim(len(rows) - 0.5, -0.5)  # first row on top
     ax.set_xlabel("our score − MTEB's published score (0–1 scale; line: our 95% bootstrap interval)")
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=s) for s, c in colors.items()]
-    ax.legend(handles=handles + [ax.patches[0]], fontsize=8, loc="lower right")
+    ax.legend(handles=handles + [ax.patches[0]], fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never over a row
     ax.set_title(title, fontsize=11)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
