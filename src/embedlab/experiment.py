@@ -13,7 +13,7 @@ from tqdm.std import tqdm
 from .analysis.results import summary
 from .errors import EmbedlabError
 from .params import experiment_group, load_params
-from .paths import embeddings_dir, figures_dir, metrics_path, relative_to_root, repo_root, tasks_dir
+from .paths import embeddings_dir, figures_dir, metrics_path, from_root, relative_to_root, tasks_dir
 from .provenance import atomic_write_json, library_versions
 from .store import LookupEncoder
 from .tasks import available_tasks, default_tasks, load_prepared
@@ -32,12 +32,6 @@ def _show_in_notebook(fig, path: Path) -> None:
         return
     if get_ipython() is not None:
         display(Image(filename=str(path)))
-
-
-def _repo_path(path) -> Path:
-    """``path`` if absolute, else relative to the repository root."""
-    path = Path(path)
-    return path if path.is_absolute() else repo_root() / path
 
 
 class Experiment:
@@ -150,7 +144,7 @@ class Experiment:
             spec = self._specs.get(model)
             cache_dir = self.params.get("embed", {}).get("cache_dir")
             self._na[key] = None if spec is None else na_reason(
-                spec, task, encoder, None if cache_dir is None else _repo_path(cache_dir))
+                spec, task, encoder, None if cache_dir is None else from_root(cache_dir))
         return self._na[key]
 
     def compare(self, model_a: str, model_b: str, task: str | list[str]) -> dict:
