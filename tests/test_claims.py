@@ -4,7 +4,7 @@ give (never the committed numbers), and a claim whose evidence was not run is 'n
 import pandas as pd
 
 from embedlab.claims import (CLAIMS, VERDICTS, assess_c05, assess_c07, assess_c08, assess_c09, assess_c12,
-                             ledger)
+                             assess_c17, ledger)
 
 
 def _frame(rows):
@@ -31,6 +31,11 @@ def test_c05_supported_or_not_reached_and_full_size_preferred():
     # only a sample: said so, with its size from the records
     verdict, text = assess_c05(_frame([_sts("sbert", 0.85, task="STSBenchmark-sample", n_used=300)]), FAMILIES)
     assert "a 300-pair sample" in text
+    # full-size and sample-only models are never listed as one ranking; the verdict reads full size
+    rows = [_sts("sbert", 0.83), _sts("sbert2", 0.95, task="STSBenchmark-sample", n_used=300)]
+    verdict, text = assess_c05(_frame(rows), FAMILIES)
+    assert verdict == "not reached by the tested models"
+    assert "full STS-B test set: `sbert` 0.830; on a 300-pair sample of the STS-B test set only" in text
     # static models are not Sentence-BERT: nothing to assess
     assert assess_c05(_frame([_sts("glove", 0.95)]), FAMILIES)[0] == "not testable here"
 
@@ -63,6 +68,38 @@ def test_c08_follows_the_best_models_variance_share():
     assert verdict == "contradicted" and "`glove` 86%" in text
     assert "worse scores" not in text and "depends on the dimension" in text
     assert assess_c08(_frame([_sts("sbert", 0.8)]), FAMILIES)[0] == "not testable here"
+
+
+def _exp02(model, dim, quality, top20):
+    base = {"experiment": "02_dimension_scaling", "dim": dim, "method": "native"}
+    return [dict(_sts(model, quality, task="STSBenchmark-sample"), **base),
+            dict({"model": model, "task": "Cal", "task_type": "intrinsic", "metric": "pca_variance_top20",
+                  "value": top20, "main": False}, **base)]
+
+
+def test_c08_from_experiment_02_compares_models_of_equal_dimension():
+    rows = _exp02("sbert", 384, 0.80, 0.40) + _exp02("sbert2", 384, 0.70, 0.90) + _exp02("glove", 50, 0.40, 0.95)
+    verdict, text = assess_c08(_frame(rows), FAMILIES)
+    assert verdict == "contradicted" and "best model `sbert`" in text
+    assert "384 dims: `sbert` 0.800 / 40%, `sbert2` 0.700 / 90%" in text and "50 dims" not in text
+    rows = _exp02("sbert", 384, 0.80, 0.88) + _exp02("glove", 50, 0.40, 0.95)
+    assert assess_c08(_frame(rows), FAMILIES)[0] == "supported"
+
+
+def _pair(difference, low, high):
+    return {"02_dimension_scaling": {
+        "same_recipe": [{"large model": "big · native · 768", "mean (large)": 0.8, "mean (small, 384)": 0.75,
+                         "difference": difference, "ci_low": low, "ci_high": high,
+                         "separated": low > 0 or high < 0, "tasks": "A, B, C"}],
+        "zoo": [{"model": "big", "texts/s": 70.0}, {"model": "small", "texts/s": 400.0}]}}
+
+
+def test_c17_tests_the_384_to_768_step_and_says_the_claimed_step_is_not_testable():
+    verdict, text = assess_c17(_frame([]), FAMILIES, extras=_pair(0.05, 0.02, 0.08))
+    assert verdict == "partly" and "768->1024 step is not testable" in text and "`small` -> `big`" in text
+    assert "+6.7%" in text and "82% slower" in text and "3 tasks" in text
+    assert assess_c17(_frame([]), FAMILIES, extras=_pair(0.01, -0.01, 0.03))[0] == "contradicted"
+    assert assess_c17(_frame([]), FAMILIES)[0] == "not testable here"
 
 
 def _robust(model, cosine):

@@ -134,6 +134,15 @@ def test_clustering_geometry_by_hand():
     assert got["silhouette"] == pytest.approx(np.mean(silhouettes))
     # centroids (.8, .4) and (-.3, .9); mean distances to them sqrt(.2) and sqrt(.1)
     assert got["davies_bouldin"] == pytest.approx((math.sqrt(0.2) + math.sqrt(0.1)) / math.sqrt(1.46))
+    # k-means with k = 2 on the unit circle splits {p1, p2} from {p3, p4}: the gold partition
+    assert got["kmeans_silhouette"] == pytest.approx(got["silhouette"])
+
+
+def test_kmeans_silhouette_ignores_the_labels():
+    # gold labels cut across two tight, far-apart groups: gold silhouette is negative, k-means finds the groups
+    emb = [[1, 0], [0.99, 0.14], [0, 1], [0.14, 0.99]]
+    got = clustering_geometry(emb, ["a", "b", "a", "b"])
+    assert got["silhouette"] < 0 < 0.9 < got["kmeans_silhouette"]
 
 
 # -- retrieval -------------------------------------------------------------------------------------------

@@ -33,7 +33,17 @@ def tiny_params(repo_params: dict) -> dict:
     params["architecture_comparison"] = group
     # Validation on one full-size task (STS-B, 1,379 pairs): the published-score path end to end.
     params["validation"] = dict(params["validation"], runs={"all-MiniLM-L6-v2": ["STSBenchmark"]}, n_experiments=1)
-    params["experiments"] = {"validation": "00_validation", "architecture_comparison": "01_architecture_comparison"}
+    # Dimension scaling on tiny dims (a 0.02-scale task has a dozen texts; PCA needs as many as components).
+    params["dimension_scaling"] = dict(
+        params["dimension_scaling"], models=["all-MiniLM-L6-v2", "glove-6b-50d"], dims=[4, 8], dims_per_model={},
+        tasks=["STSBenchmark-sample", "MRPolarity", "MRPC-sample", "BrownGenreClustering"],
+        dims_by_type={"classification": [8], "clustering": [8]}, calibration="RottenTomatoesPlotRetrieval",
+        random_projection_spread={"dim": 4, "seeds": [0, 1]}, same_recipe={"small": "glove-6b-50d", "large": "all-MiniLM-L6-v2"},
+        zoo=["glove-6b-50d", "all-MiniLM-L6-v2"], n_experiments=1,
+        search=dict(params["dimension_scaling"]["search"], model="all-MiniLM-L6-v2", single_queries=5, batch=10,
+                    repeats=1, min_corpus=20))
+    params["experiments"] = {"validation": "00_validation", "architecture_comparison": "01_architecture_comparison",
+                             "dimension_scaling": "02_dimension_scaling"}
     return params
 
 
@@ -76,6 +86,14 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     validation = json.loads((project / "reports/metrics/00_validation.json").read_text())
     row = next(r for r in validation["validation"] if r["task"] == "STSBenchmark")
     assert row["status"] == "PASS" and abs(row["ours"] - 0.8203) < 0.003  # MTEB's published 82.03
+    dims = json.loads((project / "reports/metrics/02_dimension_scaling.json").read_text())
+    reduced = {(r["model"], r["method"], r["dim"]) for r in dims["results"] if r["main"] and r.get("method")}
+    assert ("all-MiniLM-L6-v2", "pca_inductive", 50) in reduced       # cut to the small model's size
+    assert ("glove-6b-50d", "truncation", 4) in reduced and ("glove-6b-50d", "native", 50) in reduced
+    assert sorted(p.name for p in (project / "reports/figures/02_dimension_scaling").glob("*.png")) == [
+        "explained_variance.png", "quality_vs_bytes.png", "retention_vs_dimension.png", "search_time_vs_dimension.png",
+        "smallest_dimension_99_95.png"]
+    assert dims["search"] and dims["same_recipe"] and "02_dimension_scaling" in (project / "reports/SUMMARY.md").read_text()
     claims = (project / "reports/CLAIMS.md").read_text()
     assert claims.count("\n| C") == 24 and "| C05 |" in claims
     status = _run([*dvc, "status"], project, env)

@@ -97,7 +97,7 @@ class Experiment:
                              expected_task_checksum=task["checksum"])
 
     def evaluate(self, models: list[str], tasks: list[str], transform=None, intrinsic: bool = True,
-                 **options) -> pd.DataFrame:
+                 progress: bool = True, **options) -> pd.DataFrame:
         """Score every (model, task) from stored embeddings through mteb; one row per metric.
 
         ``transform``: a fitted ``transforms.Transform`` applied to every role of every task (the
@@ -105,7 +105,8 @@ class Experiment:
         intrinsic measures of its embeddings (class-cosine gap, PCA variance, anisotropy) as extra
         rows with ``main=False``. Main records carry ``ci_low`` / ``ci_high`` (``evaluate.score_task``,
         settings in ``bootstrap_settings``); a model on a language it does not cover gets NaN records
-        with an ``na_reason`` (``coverage.na_reason``). ``options`` go to ``evaluate.score_task``.
+        with an ``na_reason`` (``coverage.na_reason``). ``progress``: a bar over the models (callers
+        that loop over many small calls show their own). ``options`` go to ``evaluate.score_task``.
         """
         from .evaluate import score_task
         from .intrinsic import intrinsic_records
@@ -114,7 +115,7 @@ class Experiment:
         self._options = {"transform": transform, **options}
         prepared = {t: self.task(t) for t in tasks}
         records = []
-        for model in tqdm(models, desc=f"{self.name}: models"):
+        for model in tqdm(models, desc=f"{self.name}: models", disable=not progress):
             for name, task in prepared.items():
                 encoder = self.encoder(model, task, transform=transform)
                 reason = self.na_reason(model, task, encoder)
@@ -174,7 +175,7 @@ class Experiment:
         if (model, task) not in self.items:
             options = dict(self._options)
             transform = options.pop("transform", None)
-            self.evaluate([model], [task], transform=transform, intrinsic=False, **options)
+            self.evaluate([model], [task], transform=transform, intrinsic=False, progress=False, **options)
         items = self.items.get((model, task))
         if items is None:
             reason = self._na.get((model, task)) or "its main score has no per-item form (robustness or a non-default main metric)"
@@ -214,9 +215,12 @@ class Experiment:
             "wall_time_seconds": round(time.time() - self.started, 1),
         }
 
-    def write_metrics(self, results: pd.DataFrame, models: list[str], tasks: list[str], **extra) -> Path:
-        """Write reports/metrics/<name>.json: a per-model ``summary``, the flat ``results`` list, provenance."""
-        payload = {"summary": summary(results, models), "results": json.loads(results.to_json(orient="records")),
+    def write_metrics(self, results: pd.DataFrame, models: list[str], tasks: list[str],
+                      summary_of: pd.DataFrame | None = None, **extra) -> Path:
+        """Write reports/metrics/<name>.json: a per-model ``summary`` (of ``summary_of`` when given, e.g. the
+        unreduced scores only; else of ``results``), the flat ``results`` list, provenance."""
+        payload = {"summary": summary(results if summary_of is None else summary_of, models),
+                   "results": json.loads(results.to_json(orient="records")),
                    **extra, "provenance": self.provenance(models, tasks)}
         atomic_write_json(self.metrics_path, payload)
         return self.metrics_path

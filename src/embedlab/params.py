@@ -170,6 +170,9 @@ def experiment_runs(group: dict, name: str = "experiment") -> dict[str, list[str
     """``{model: [task, ...] or None}`` of one experiment group (None: the default-size variants).
 
     From ``runs: {model: [task, ...]}``, or from ``models: [...]`` with ``tasks`` (a list, or null).
+    Two optional keys add what an experiment reads besides its grid: ``calibration`` (one task every
+    model of ``models`` needs, e.g. the texts a reduction or a quantizer is fitted on) and ``zoo``
+    (more models, scored on ``tasks`` only).
     """
     if "runs" in group:
         runs = group["runs"]
@@ -185,4 +188,15 @@ def experiment_runs(group: dict, name: str = "experiment") -> dict[str, list[str
     if tasks is not None and (not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks)):
         raise EmbedlabError(f"params '{name}.tasks' must be a list of task names or null",
                             "null means the default-size variant of every task of data.tasks")
-    return {model: None if tasks is None else list(tasks) for model in models}
+    calibration, zoo = group.get("calibration"), group.get("zoo") or []
+    if calibration is not None and not isinstance(calibration, str):
+        raise EmbedlabError(f"params '{name}.calibration' must be one task name", "e.g. calibration: RottenTomatoesPlotRetrieval")
+    if not isinstance(zoo, list) or not all(isinstance(m, str) for m in zoo):
+        raise EmbedlabError(f"params '{name}.zoo' must be a list of model ids", "see the 'models:' registry")
+    if calibration is not None and tasks is None:
+        raise EmbedlabError(f"params '{name}.calibration' needs an explicit '{name}.tasks' list",
+                            "list the evaluated tasks (the calibration task must not be one of them)")
+    out = {model: None if tasks is None else list(tasks) for model in zoo}
+    for model in models:
+        out[model] = None if tasks is None else list(tasks) + ([calibration] if calibration else [])
+    return out

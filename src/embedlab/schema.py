@@ -21,7 +21,7 @@ MTEB_TYPES = {
 METRICS = {
     "sts": ["cosine_spearman", "cosine_pearson"],
     "classification": ["accuracy", "f1"],
-    "clustering": ["v_measure", "silhouette", "davies_bouldin"],
+    "clustering": ["v_measure", "silhouette", "kmeans_silhouette", "davies_bouldin"],
     "retrieval": ["ndcg_at_10", "mrr_at_10", "recall_at_100"],
     "pair_classification": ["max_ap", "cosine_ap", "cosine_accuracy", "cosine_f1"],
     "bitext_mining": ["f1", "accuracy"],

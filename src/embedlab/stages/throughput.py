@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..encoders import encoder_groups, model_location, models_from_params, pick_device, with_token_cap
+from ..encoders import encoder_groups, model_location, models_from_params, pick_device, runtime, with_token_cap
 from ..errors import EmbedlabError
 from ..params import load_params, token_caps
-from ..paths import from_root, metrics_path, tasks_dir
+from ..paths import metrics_path, tasks_dir
 from ..provenance import atomic_write_json, library_versions
 from ..tasks import available_tasks, load_prepared, texts_to_embed
 from ..throughput import pick_texts, time_group, time_sentence_transformer
@@ -29,10 +29,9 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     texts = pick_texts(tasks, int(settings.get("texts", 256)), texts_to_embed)
     # Short sentences are timed, so every model reads them with the short-text cap.
     specs = [with_token_cap(spec, token_caps(embed)["short"]) for spec in registry.values()]
-    device = embed.get("device", "auto")
-    cache_dir = from_root(embed.get("cache_dir", "data/models"))
+    cache_dir, device = runtime(embed)
     models = {}
-    for group in encoder_groups(specs, cache_dir=cache_dir, device=None if device == "auto" else device):
+    for group in encoder_groups(specs, cache_dir=cache_dir, device=device):
         print(f"throughput: {group.name}")
         record = time_group(group.load(), texts, batch_size=batch_size, repeats=repeats)
         for spec in group.specs:
@@ -43,7 +42,7 @@ def run(params_path: str | Path = "params.yaml") -> Path:
         spec = next(s for s in specs if s.id == baseline)
         record = time_sentence_transformer(
             model_location(spec, cache_dir), texts, batch_size=batch_size, repeats=repeats,
-            device=str(pick_device() if device == "auto" else device), max_seq_length=spec.max_seq_length)
+            device=device or pick_device(), max_seq_length=spec.max_seq_length)
         payload["baseline"] = {"model": baseline, **record,
                                "ratio_embedlab_to_plain": round(models[baseline]["texts_per_second"]
                                                                 / record["texts_per_second"], 3)}

@@ -1,0 +1,274 @@
+"""Weight precision and pruning: the ``precision`` and ``prune`` options of the token-model loaders.
+
+``precision`` (``spec.PRECISIONS``; ``transformers`` and ``sentence_transformers`` take it):
+
+- ``fp32``: the weights as shipped (the default; never written into options, so fingerprints stay).
+- ``torch-dynamic-int8``: ``torch.ao.quantization.quantize_dynamic`` on the transformer's ``nn.Linear``
+  layers (qint8 weights, activations quantized per batch at run time).
+- ``onnx-fp32``: the same weights exported by ``torch.onnx.export`` (dynamo exporter) to a graph whose
+  output is the token states, run by onnxruntime; pooling is the fp32 path's (embedlab's, or the
+  SentenceTransformer's own modules), so vectors are comparable.
+- ``onnx-int8``: ``onnxruntime.quantization.quantize_dynamic`` of that export: QInt8 weights in the
+  MatMul / Gemm nodes (the Linear layers, as with torch; embeddings stay fp32).
+
+``prune`` zeroes that fraction of the transformer's Linear weights by global magnitude
+(``prune.global_unstructured`` with ``L1Unstructured``, made permanent) before any of the above.
+
+The int8 and ONNX variants run on CPU. Exports are cached in ``<cache_dir>/onnx/<name>-<key>/``;
+the key hashes the loader, the source record (weight sha256s, or hub id and revision), the prune
+amount and the torch / onnxruntime versions, so a model is exported once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import require_package
+from ..provenance import atomic_write_json, package_version, sha256_json
+from .sources import build_once
+from .spec import ModelSpec, model_error
+
+log = logging.getLogger(__name__)
+
+ONNX_PRECISIONS = ("onnx-fp32", "onnx-int8")
+OPSET = 18
+METHODS = {
+    "fp32": "weights as shipped",
+    "torch-dynamic-int8": "torch.ao.quantization.quantize_dynamic({nn.Linear}, qint8)",
+    "onnx-fp32": f"torch.onnx.export(dynamo, opset {OPSET}) run by onnxruntime",
+    "onnx-int8": f"torch.onnx.export(dynamo, opset {OPSET}) + onnxruntime quantize_dynamic(MatMul/Gemm, QInt8)",
+}
+PRUNE_METHOD = "torch.nn.utils.prune.global_unstructured(L1Unstructured) on Linear weights, made permanent"
+_EXPORT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# Two texts of different lengths: an export traced on size-1 axes would fix them to 1.
+EXAMPLE_TEXTS = ["an example sentence to export the model with", "short"]
+_UNUSED_MODULES = ("pooler",)  # BERT's pooler head: no pooling here reads it, so it is not pruned
+
+
+def add_provenance(spec: ModelSpec, record: dict) -> None:
+    """Record how the weights were changed and the libraries that did it (nothing for plain fp32)."""
+    precision, amount = spec.options.get("precision", "fp32"), spec.options.get("prune")
+    if precision == "fp32" and amount is None:
+        return
+    libraries = ("torch", "onnxruntime", "onnx", "onnxscript") if precision in ONNX_PRECISIONS else ("torch",)
+    for lib in libraries:
+        record["library"].setdefault(lib, package_version(lib))
+    record["weights"] = {"precision": precision, "method": METHODS[precision],
+                         "prune": None if amount is None else {"amount": amount, "method": PRUNE_METHOD}}
+
+
+def linear_weights(module) -> list:
+    """``(layer, "weight")`` of every ``nn.Linear`` in ``module``, the unused pooler head left out."""
+    import torch
+
+    return [(m, "weight") for name, m in module.named_modules()
+            if isinstance(m, torch.nn.Linear) and name.split(".")[0] not in _UNUSED_MODULES]
+
+
+def linear_sparsity(module) -> float:
+    """Fraction of exact zeros over all the weights ``linear_weights`` lists (before int8 quantization)."""
+    layers = linear_weights(module)
+    zeros = sum(int((m.weight == 0).sum()) for m, _ in layers)
+    return zeros / max(1, sum(m.weight.numel() for m, _ in layers))
+
+
+def prune_linear(module, amount: float) -> float:
+    """Zero the ``amount`` fraction of smallest-magnitude Linear weights, counted over all layers
+    together; returns the achieved sparsity."""
+    import torch
+    from torch.nn.utils import prune
+
+    layers = linear_weights(module)
+    with torch.no_grad():
+        prune.global_unstructured(layers, pruning_method=prune.L1Unstructured, amount=amount)
+        for layer, name in layers:
+            prune.remove(layer, name)
+    return linear_sparsity(module)
+
+
+def quantize_int8(module) -> None:
+    """Swap ``module``'s ``nn.Linear`` layers for dynamic qint8 ones, in place (sentence-transformers
+    ignores a quantized copy assigned back to its transformer)."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's notice that quantization is moving to torchao
+        torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+def _token_states(module):
+    """``module`` as a graph from tokenizer tensors to ``last_hidden_state``."""
+    import torch
+
+    class TokenStates(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = module
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+
+    return TokenStates().eval()
+
+
+def export_onnx(module, example, path: Path) -> None:
+    """Export ``module``'s token states for inputs shaped like ``example`` (batch and sequence dynamic).
+
+    The dynamo exporter: the TorchScript one (``dynamo=False``) bakes transformers 5's attention mask
+    into the graph and gives wrong states for other shapes. Weights go inside the one file (under
+    protobuf's 2 GB limit; larger models fail with a model_error).
+    """
+    import torch
+
+    names = [n for n in _EXPORT_INPUTS if n in example]
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
+    # The exporter logs every graph rewrite and "torchvision is not installed"; keep errors only.
+    noisy = [logging.getLogger(name) for name in ("torch.onnx", "onnxscript", "onnx_ir")]
+    levels = [logger.level for logger in noisy]
+    for logger in noisy:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _token_states(module), (), str(path), kwargs={n: example[n] for n in names},
+                input_names=names, output_names=["last_hidden_state"], opset_version=OPSET, dynamo=True,
+                external_data=False, dynamic_shapes={n: {0: batch, 1: seq} for n in names}, verbose=False,
+            )
+    finally:
+        for logger, level in zip(noisy, levels):
+            logger.setLevel(level)
+
+
+def quantize_onnx(source: Path, target: Path) -> None:
+    """QInt8 weights, one scale per tensor as in torch, for the MatMul / Gemm nodes of ``source`` that
+    hold weights (activations are quantized at run time)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
+
+
+class OnnxStates:
+    """onnxruntime on an exported graph: tokenizer tensors -> token states (a CPU tensor).
+
+    The session uses as many threads as torch does, so timings compare like for like.
+    """
+
+    def __init__(self, path: Path):
+        import torch
+
+        ort = require_package("onnxruntime")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+
+    def __call__(self, batch):
+        import torch
+
+        feed = {n: np.asarray(batch[n], dtype=np.int64) for n in self.inputs}
+        (hidden,) = self.session.run(None, feed)
+        return torch.from_numpy(hidden)
+
+
+class Weights:
+    """How one loaded model's weights run: precision, prune amount, achieved ``sparsity``, the torch
+    ``module`` it changed, or the ``onnx_path`` onnxruntime runs (``exported_now``: this load exported it)."""
+
+    def __init__(self, spec: ModelSpec, cache_dir: Path):
+        self.spec, self.cache_dir = spec, Path(cache_dir)
+        self.precision = spec.options.get("precision", "fp32")
+        self.prune = spec.options.get("prune")
+        self.sparsity: float | None = None
+        self.module = None
+        self.onnx_path: Path | None = None
+        self.exported_now = False
+
+    @property
+    def changed(self) -> bool:
+        return self.precision != "fp32" or self.prune is not None
+
+    @property
+    def onnx(self) -> bool:
+        return self.precision in ONNX_PRECISIONS
+
+    def device(self, requested: str) -> str:
+        """``requested`` for fp32 (pruned or not); CPU for int8 and ONNX (their kernels here are CPU-only)."""
+        if self.precision == "fp32" or requested == "cpu":
+            return requested
+        log.warning("%s: precision %s runs on cpu, not %s", self.spec.id, self.precision, requested)
+        return "cpu"
+
+    def apply(self, module):
+        """Prune, then quantize if asked, ``module`` (the transformer) in place; returns it."""
+        if self.prune is not None:
+            self.sparsity = prune_linear(module, self.prune)
+            log.info("%s: pruned Linear weights to %.1f%% zeros (asked %.1f%%)", self.spec.id,
+                     100 * self.sparsity, 100 * self.prune)
+        if self.precision == "torch-dynamic-int8":
+            quantize_int8(module)
+        self.module = module
+        return module
+
+    def export_dir(self) -> Path:
+        """``<cache_dir>/onnx/<source name>-<key>``: one folder per source checksum, prune amount and versions."""
+        from .provenance import source_provenance
+
+        key = sha256_json({
+            "loader": self.spec.loader, "source": source_provenance(self.spec, self.spec.source), "prune": self.prune,
+            "opset": OPSET, "torch": package_version("torch"), "onnxruntime": package_version("onnxruntime"),
+        })
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.spec.source_value.rstrip("/")).name or "model")
+        return self.cache_dir / "onnx" / f"{name}-{key[:16]}"
+
+    def onnx_cached(self) -> bool:
+        return (self.export_dir() / "model.onnx").exists()
+
+    def onnx_states(self, module, example) -> OnnxStates:
+        """The ONNX graph for this precision, exported from ``module`` (pruned first) unless cached;
+        ``module`` may be None when it is. ``example``: tokenizer tensors for two texts."""
+        folder = self.export_dir()
+        if not (folder / "model.onnx").exists():
+            if module is None:
+                raise model_error(self.spec.id, f"no ONNX export in '{folder}' and no weights loaded", "load the model weights")
+
+            def build(tmp: Path) -> None:
+                self.apply(module)
+                log.info("%s: exporting to ONNX in %s (once)", self.spec.id, folder)
+                try:
+                    export_onnx(module, example, tmp / "model.onnx")
+                except Exception as exc:  # noqa: BLE001 - any exporter failure reads the same to the user
+                    first = str(exc).splitlines()[0] if str(exc) else ""
+                    raise model_error(self.spec.id, f"ONNX export failed ({exc.__class__.__name__}: {first})",
+                                      "use precision fp32 or torch-dynamic-int8") from None
+                atomic_write_json(tmp / "export.json", {"model": self.spec.id, "sparsity": self.sparsity})
+
+            build_once(folder, "model.onnx", build)
+            self.exported_now = True
+        if self.prune is not None and self.sparsity is None:
+            self.sparsity = json.loads((folder / "export.json").read_text(encoding="utf-8")).get("sparsity")
+        path = folder / "model.onnx"
+        if self.precision == "onnx-int8":
+            path = folder / "model.int8.onnx"
+            if not path.exists():
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=".model.int8.", suffix=".onnx")
+                os.close(fd)
+                try:
+                    quantize_onnx(folder / "model.onnx", Path(tmp))
+                    os.chmod(tmp, 0o644)
+                    os.replace(tmp, path)
+                finally:
+                    Path(tmp).unlink(missing_ok=True)
+        self.onnx_path = path
+        return OnnxStates(path)

@@ -1,0 +1,71 @@
+"""Brute-force top-k search timed with faiss, for the two query patterns that tell different stories:
+
+- **one query at a time** (serving): ``index.search`` on a (1, d) array, per query;
+- **a batch of queries** (offline evaluation): one ``index.search`` on a (n, d) array, which faiss runs
+  as a matrix product, per query.
+
+``time_search`` builds nothing itself: pass a filled faiss index and queries of the matching kind
+(float32 rows for ``IndexFlatIP``, packed uint8 rows for ``IndexBinaryFlat``). Each pattern is timed
+``repeats`` times after one warm-up pass; the record holds the median and the range, in
+milliseconds per query, and faiss's thread count.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+from .errors import EmbedlabError
+
+
+def faiss_module():
+    """``faiss``, or a one-line error naming the package to install."""
+    try:
+        import faiss
+    except ImportError:
+        raise EmbedlabError("faiss is not installed", "run `make install` (it installs faiss-cpu)") from None
+    return faiss
+
+
+def flat_ip_index(vectors) -> object:
+    """A faiss ``IndexFlatIP`` holding ``vectors`` (float32, one row per document)."""
+    faiss = faiss_module()
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    index = faiss.IndexFlatIP(x.shape[1])
+    index.add(x)
+    return index
+
+
+def _median_range(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def time_search(index, queries, *, k: int = 10, n_single: int = 200, batch: int = 1000,
+                repeats: int = 5) -> dict:
+    """Milliseconds per query for one query at a time (the first ``n_single`` queries, each searched
+    alone) and for one batch of the first ``batch`` queries; median and range over ``repeats`` timed
+    passes after one warm-up pass."""
+    faiss = faiss_module()
+    q = np.ascontiguousarray(queries)
+    if len(q) < max(n_single, batch):
+        raise EmbedlabError(f"search timing needs {max(n_single, batch)} queries, got {len(q)}",
+                            "lower search.batch / search.single_queries or use a larger corpus")
+    single, batched = [], []
+    for rep in range(repeats + 1):
+        start = time.perf_counter()
+        for i in range(n_single):
+            index.search(q[i : i + 1], k)
+        one = (time.perf_counter() - start) / n_single * 1e3
+        start = time.perf_counter()
+        index.search(q[:batch], k)
+        many = (time.perf_counter() - start) / batch * 1e3
+        if rep:  # the first pass warms caches and thread pools
+            single.append(one)
+            batched.append(many)
+    s, b = _median_range(single), _median_range(batched)
+    return {"single_ms_per_query": s["median"], "single_ms_min": s["min"], "single_ms_max": s["max"],
+            "batch_ms_per_query": b["median"], "batch_ms_min": b["min"], "batch_ms_max": b["max"],
+            "n_corpus": int(index.ntotal), "k": k, "n_single": n_single, "batch": batch, "repeats": repeats,
+            "threads": int(faiss.omp_get_max_threads())}

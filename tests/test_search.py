@@ -1,0 +1,33 @@
+"""faiss search timing and the store's corpus of distinct texts, on tiny inputs."""
+
+import numpy as np
+import pytest
+
+from embedlab.errors import EmbedlabError
+from embedlab.search import flat_ip_index, time_search
+from embedlab.store import save_embeddings, stored_corpus
+
+
+def test_flat_index_finds_the_exact_neighbours_and_timing_reports_both_patterns():
+    rng = np.random.default_rng(0)
+    docs = rng.normal(size=(500, 16)).astype(np.float32)
+    index = flat_ip_index(docs)
+    _, found = index.search(docs[:3], 1)
+    assert found[:, 0].tolist() == np.argmax(docs[:3] @ docs.T, axis=1).tolist()
+    out = time_search(index, docs[:50], k=5, n_single=10, batch=50, repeats=2)
+    assert out["n_corpus"] == 500 and out["k"] == 5 and out["repeats"] == 2 and out["threads"] >= 1
+    for pattern in ("single", "batch"):
+        assert 0 < out[f"{pattern}_ms_min"] <= out[f"{pattern}_ms_per_query"] <= out[f"{pattern}_ms_max"]
+    with pytest.raises(EmbedlabError, match="needs 100 queries, got 50"):
+        time_search(index, docs[:50], n_single=10, batch=100)
+
+
+def test_stored_corpus_holds_each_text_once(tmp_path):
+    meta = {"task_checksum": "c", "model_fingerprint": "f"}
+    save_embeddings(tmp_path, "m", "A", "query", ["x", "y"], np.array([[1.0, 0], [0, 1.0]]), meta)
+    save_embeddings(tmp_path, "m", "B", "query", ["y", "z"], np.array([[0, 1.0], [1.0, 1.0]]), meta)
+    texts, vectors = stored_corpus(tmp_path, "m")
+    assert texts == ["x", "y", "z"] and vectors.shape == (3, 2)
+    np.testing.assert_array_equal(vectors[2], [1.0, 1.0])
+    with pytest.raises(EmbedlabError, match="holds no embeddings for model other"):
+        stored_corpus(tmp_path, "other")
