@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmbedlabError
-from ..reduction import Truncation, check_dim, check_dims, check_methods, variance_profile
+from ..reduction import PCAReduction, Truncation, check_dim, check_dims, check_methods, variance_profile
 from .results import INTRINSIC_TYPES, type_order
 
 LEVELS = (0.99, 0.95)
@@ -73,6 +73,16 @@ def plan(exp) -> dict:
         check_dim(pair["large"], native[pair["small"]], native[pair["large"]], "dimension_scaling.same_recipe")
         if native[pair["small"]] < native[pair["large"]]:  # the large model is always cut to the small one's size
             dims[pair["large"]] = sorted(set(dims[pair["large"]]) | {native[pair["small"]]})
+    inductive = [m for m in methods if m.build is PCAReduction and not m.transductive]
+    if inductive:  # PCA has at most as many components as calibration texts
+        exclude = evaluated_texts(exp, tasks)
+        for m in models:
+            n = len(calibration_vectors(exp, m, calibration, exclude)[0])
+            top = max(dims[m], default=0)
+            if top > n:
+                raise EmbedlabError(f"{inductive[0].name} of {m} to {top} dims needs {top} calibration texts; "
+                                    f"{calibration} has {n} outside the evaluated tasks",
+                                    "calibrate on a larger task, or lower the target dimensions")
     search = cfg["search"]
     if search["model"] not in models:
         raise EmbedlabError(f"dimension_scaling.search.model '{search['model']}' is not one of its models",
@@ -290,9 +300,11 @@ def same_recipe(exp, results: pd.DataFrame, items: dict, p: dict) -> pd.DataFram
     pair = p["pair"]
     small, large = pair["small"], pair["large"]
     dim = p["native"][small]
-    variants = [("native", p["native"][large])] + [(m.name, dim) for m in p["methods"]]
-    fast = [t for t in p["tasks"] if (small, "native", dim, t) in items
-            and all((large, m, d, t) in items for m, d in variants)]
+    # tasks both models were scored on natively; a variant missing on one of them (a transductive PCA
+    # with more components than a task has texts) is left out rather than compared on fewer tasks
+    fast = [t for t in p["tasks"] if (small, "native", dim, t) in items and (large, "native", p["native"][large], t) in items]
+    variants = [(m, d) for m, d in [("native", p["native"][large])] + [(m.name, dim) for m in p["methods"]]
+                if fast and all((large, m, d, t) in items for t in fast)]
     base = [items[small, "native", dim, t] for t in fast]
     settings = {"n_resamples": exp.bootstrap_settings["bootstrap_resamples"], "seed": exp.bootstrap_settings["bootstrap_seed"]}
     rows = []
