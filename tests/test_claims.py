@@ -4,7 +4,7 @@ give (never the committed numbers), and a claim whose evidence was not run is 'n
 import pandas as pd
 
 from embedlab.claims import (CLAIMS, VERDICTS, assess_c05, assess_c07, assess_c08, assess_c09, assess_c12,
-                             assess_c17, ledger)
+                             assess_c17, assess_c18, assess_c19, assess_c20, assess_c23, ledger)
 
 
 def _frame(rows):
@@ -88,7 +88,8 @@ def test_c08_from_experiment_02_compares_models_of_equal_dimension():
 
 def _pair(difference, low, high):
     return {"02_dimension_scaling": {
-        "same_recipe": [{"large model": "big · native · 768", "mean (large)": 0.8, "mean (small, 384)": 0.75,
+        "same_recipe": [{"large model": "big · native · 768", "large": "big", "method": "native", "dim": 768,
+                         "small": "small", "small dim": 384, "mean (large)": 0.8, "mean (small)": 0.75,
                          "difference": difference, "ci_low": low, "ci_high": high,
                          "separated": low > 0 or high < 0, "tasks": "A, B, C"}],
         "zoo": [{"model": "big", "texts/s": 70.0}, {"model": "small", "texts/s": 400.0}]}}
@@ -147,3 +148,43 @@ def test_every_claim_gets_a_verdict_and_missing_evidence_is_not_testable():
     assert {r["verdict"] for r in rows} <= set(VERDICTS)
     c05 = next(r for r in rows if r["id"] == "C05")
     assert c05["verdict"] == "not testable here" and "no contrastive model" in c05["evidence"]
+
+
+def _weights(*rows):
+    return {"03_quantization_tradeoffs": {"weights": [
+        {"model": m, "precision": p, "reference": "fp", "size ratio": size, "speed-up": speed, "retention": ret,
+         "sparsity": sparsity, "difference": ret - 1, "ci_low": ret - 1.02, "ci_high": ret - 0.98,
+         "separated": abs(ret - 1) > 0.02} for m, p, size, speed, ret, sparsity in rows]
+        + [{"model": "fp", "precision": "fp32", "reference": "", "size ratio": None}]}}
+
+
+def test_c18_needs_all_three_parts_for_support():
+    full = _weights(("m-int8", "onnx-int8", 3.9, 3.0, 0.99, 0.0))
+    assert assess_c18(_frame([]), FAMILIES, extras=full)[0] == "supported"
+    verdict, text = assess_c18(_frame([]), FAMILIES, extras=_weights(("m-int8", "torch-dynamic-int8", 2.5, 1.4, 0.995, 0.0)))
+    assert verdict == "partly" and "2.5x smaller, 1.40x the texts/s, quality -0.5%" in text
+    assert assess_c18(_frame([]), FAMILIES, extras=_weights(("m-int8", "onnx-int8", 1.0, 1.0, 0.5, 0.0)))[0] == "contradicted"
+    assert assess_c18(_frame([]), FAMILIES)[0] == "not testable here"
+
+
+def test_c19_reads_distilled_students_latency_as_one_minus_inverse_speedup():
+    verdict, text = assess_c19(_frame([]), FAMILIES, extras=_weights(("s64", "static, distilled", 20, 10.0, 0.85, 0.0)))
+    assert verdict == "partly" and "90% less time per text" in text and "85.0%" in text  # 1 - 1/10
+
+
+def test_c20_names_the_skew_from_which_the_claim_holds():
+    rows = [{"skew": s, "hit rate": h, "speed-up": x, "cpu saved": c, "maxsize": 256, "model": "m", "stream": 1000}
+            for s, h, x, c in [(0.5, 0.2, 1.2, 0.15), (1.2, 0.85, 5.5, 0.8)]]
+    verdict, text = assess_c20(_frame([]), FAMILIES, extras={"03_quantization_tradeoffs": {"cache": rows}})
+    assert verdict == "partly" and "from skew 1.2 (hit rate 85%)" in text
+    verdict, _ = assess_c20(_frame([]), FAMILIES, extras={"03_quantization_tradeoffs": {"cache": rows[:1]}})
+    assert verdict == "contradicted"
+
+
+def test_c23_decides_on_the_most_pruned_variant():
+    ok = _weights(("p30", "fp32, 30% of Linear weights pruned", 1, 1, 0.999, 0.3),
+                  ("p65", "fp32, 65% of Linear weights pruned", 1, 1, 0.995, 0.65))
+    assert assess_c23(_frame([]), FAMILIES, extras=ok)[0] == "supported"
+    bad = _weights(("p65", "fp32, 65% of Linear weights pruned", 1, 1, 0.80, 0.65))
+    verdict, text = assess_c23(_frame([]), FAMILIES, extras=bad)
+    assert verdict == "contradicted" and "loss is 20.0%" in text

@@ -14,6 +14,7 @@ import yaml
 TINY_TASKS = ["LeeDocSimilarity", "MRPolarity", "BrownGenreClustering", "RottenTomatoesPlotRetrieval",
               "HSKBitextMining", "RobustnessWordOrder", "STSBenchmark", "MRPC"]
 TINY_MODELS = ["all-MiniLM-L6-v2", "minilm-bert-cls", "glove-6b-50d"]
+WEIGHT_VARIANT = "all-MiniLM-L6-v2-torch-int8"  # experiment 03's weight path, through embed and throughput
 
 
 def _run(cmd, cwd, env, timeout=900):
@@ -26,8 +27,8 @@ def tiny_params(repo_params: dict) -> dict:
     params = dict(repo_params)
     full = [t for t in params["data"]["full_size"] if t in TINY_TASKS]
     params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS, full_size=full, keep_corpus=[])
-    params["models"] = {m: params["models"][m] for m in TINY_MODELS}  # embed encodes the whole registry
-    params["throughput"] = dict(params["throughput"], texts=32, repeats=1)
+    params["models"] = {m: params["models"][m] for m in TINY_MODELS + [WEIGHT_VARIANT]}
+    params["throughput"] = dict(params["throughput"], texts=32, repeats=1, memory=["all-MiniLM-L6-v2", WEIGHT_VARIANT])
     group = dict(params["architecture_comparison"], models=TINY_MODELS, n_experiments=1)
     group["pooling_groups"] = {"MiniLM weights": {"sentence-transformers": "all-MiniLM-L6-v2", "CLS": "minilm-bert-cls"}}
     params["architecture_comparison"] = group
@@ -45,8 +46,17 @@ def tiny_params(repo_params: dict) -> dict:
         zoo=["glove-6b-50d", "all-MiniLM-L6-v2"], n_experiments=1,
         search=dict(params["dimension_scaling"]["search"], model="all-MiniLM-L6-v2", single_queries=5, batch=10,
                     repeats=1, min_corpus=20))
+    q = params["quantization_tradeoffs"]
+    params["quantization_tradeoffs"] = dict(
+        q, models=["all-MiniLM-L6-v2", "glove-6b-50d"], precisions=["float32", "float16", "int8", "binary"],
+        tasks=["STSBenchmark-sample", "MRPC-sample", "MRPolarity", "RottenTomatoesPlotRetrieval"],
+        calibration="LeeDocSimilarity", rescoring=dict(q["rescoring"], tasks=["RottenTomatoesPlotRetrieval"], multipliers=[1, 2]),
+        search=dict(q["search"], single_queries=5, batch=10, repeats=1, min_corpus=20),
+        frontier=dict(q["frontier"], dims=[4, 8]), n_experiments=1,
+        weights={"tasks": ["STSBenchmark-sample"], "variants": {WEIGHT_VARIANT: "all-MiniLM-L6-v2"}},
+        cache=dict(q["cache"], task="STSBenchmark-sample", pool=10, stream=30, skews=[0.5, 1.5], maxsize=5))
     params["experiments"] = {"validation": "00_validation", "architecture_comparison": "01_architecture_comparison",
-                             "dimension_scaling": "02_dimension_scaling"}
+                             "dimension_scaling": "02_dimension_scaling", "quantization_tradeoffs": "03_quantization_tradeoffs"}
     return params
 
 
@@ -84,7 +94,10 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     executed = json.loads((project / "reports/01_architecture_comparison.ipynb").read_text())
     assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     throughput = json.loads((project / "reports/metrics/throughput.json").read_text())
-    assert set(throughput["models"]) == set(TINY_MODELS) and throughput["baseline"]["texts_per_second"] > 0
+    assert set(throughput["models"]) == set(TINY_MODELS + [WEIGHT_VARIANT]) and throughput["baseline"]["texts_per_second"] > 0
+    int8 = throughput["footprint"][WEIGHT_VARIANT]
+    assert int8["weights"]["bytes"] < throughput["footprint"]["all-MiniLM-L6-v2"]["weights"]["bytes"]
+    assert int8["peak_memory"]["rss_encode_mb"] > int8["peak_memory"]["rss_imports_mb"] > 0
     assert "01_architecture_comparison" in (project / "reports/SUMMARY.md").read_text()
     validation = json.loads((project / "reports/metrics/00_validation.json").read_text())
     row = next(r for r in validation["validation"] if r["task"] == "STSBenchmark")
@@ -97,6 +110,14 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
         "explained_variance.png", "quality_vs_bytes.png", "retention_vs_dimension.png", "search_time_vs_dimension.png",
         "smallest_dimension_99_95.png"]
     assert dims["search"] and dims["same_recipe"] and "02_dimension_scaling" in (project / "reports/SUMMARY.md").read_text()
+    quant = json.loads((project / "reports/metrics/03_quantization_tradeoffs.json").read_text())
+    scored = {(r["model"], r.get("variant"), r["task"]) for r in quant["results"] if r["main"]}
+    assert ("glove-6b-50d", "binary", "MRPC-sample") in scored and ("all-MiniLM-L6-v2", "int8", "STSBenchmark-sample") in scored
+    variant = next(r for r in quant["weights"] if r["model"] == WEIGHT_VARIANT)
+    assert variant["reference"] == "all-MiniLM-L6-v2" and 0.9 < variant["cosine to reference"] <= 1.0
+    assert len(quant["cache"]) == 2 and all(0 <= r["hit rate"] <= 1 for r in quant["cache"])
+    assert {"weight_precision.png", "cache_qps.png", "compression_frontier.png"} <= {
+        p.name for p in (project / "reports/figures/03_quantization_tradeoffs").glob("*.png")}
     claims = (project / "reports/CLAIMS.md").read_text()
     assert claims.count("\n| C") == 24 and "| C05 |" in claims
     status = _run([*dvc, "status"], project, env)

@@ -227,6 +227,9 @@ def test_embed_plan_names_the_prepared_variant_of_a_missing_task():
     ("{models: [m1], tasks: [STS99-sample]}", "unknown task 'STS99-sample'"),
     ("{runs: {m1: STS12}}", "must map model ids to lists"),
     ("{models: [m1], runs: {m1: [STS12]}}", "replaces 'models'"),
+    ("{models: [m1], tasks: [STS12], weights: {tasks: STS12, variants: {m1: null}}}", "'v.weights' must be"),
+    ("{models: [m1], weights: {tasks: [STS12], variants: {m1: null}}}", "needs an explicit 'v.tasks'"),
+    ("{models: [m1], tasks: [STS12], weights: {tasks: [STS12], variants: {m2: m1}}}", "unknown model 'm2'"),
 ])
 def test_experiment_runs_are_checked_when_params_load(tmp_path, group, needle):
     path = tmp_path / "params.yaml"
@@ -235,6 +238,13 @@ def test_experiment_runs_are_checked_when_params_load(tmp_path, group, needle):
     with pytest.raises(EmbedlabError) as err:
         load_params(path)
     assert needle in str(err.value) and "fix:" in str(err.value)
+
+
+def test_weight_variants_and_their_references_are_encoded_on_the_weight_tasks():
+    from embedlab.params import experiment_runs
+
+    group = {"models": ["a"], "tasks": ["T1"], "weights": {"tasks": ["T2", "T1"], "variants": {"a-int8": "a", "e5": None}}}
+    assert experiment_runs(group, "g") == {"a": ["T1", "T2"], "a-int8": ["T2", "T1"], "e5": ["T2", "T1"]}
 
 
 def test_an_old_params_file_with_the_total_train_cap_is_told_what_replaced_it(tmp_path):

@@ -170,9 +170,10 @@ def experiment_runs(group: dict, name: str = "experiment") -> dict[str, list[str
     """``{model: [task, ...] or None}`` of one experiment group (None: the default-size variants).
 
     From ``runs: {model: [task, ...]}``, or from ``models: [...]`` with ``tasks`` (a list, or null).
-    Two optional keys add what an experiment reads besides its grid: ``calibration`` (one task every
-    model of ``models`` needs, e.g. the texts a reduction or a quantizer is fitted on) and ``zoo``
-    (more models, scored on ``tasks`` only).
+    Optional keys add what an experiment reads besides its grid: ``calibration`` (one task every
+    model of ``models`` needs, e.g. the texts a reduction or a quantizer is fitted on), ``zoo``
+    (more models, scored on ``tasks`` only) and ``weights: {tasks: [...], variants: {variant: reference
+    or null}}`` (each variant and each reference encoded on those tasks).
     """
     if "runs" in group:
         runs = group["runs"]
@@ -199,4 +200,15 @@ def experiment_runs(group: dict, name: str = "experiment") -> dict[str, list[str
     out = {model: None if tasks is None else list(tasks) for model in zoo}
     for model in models:
         out[model] = None if tasks is None else list(tasks) + ([calibration] if calibration else [])
+    weights = group.get("weights")
+    if weights is not None:
+        w_tasks, variants = weights.get("tasks") if isinstance(weights, dict) else None, (weights or {}).get("variants")
+        if (not isinstance(w_tasks, list) or not all(isinstance(t, str) for t in w_tasks) or not isinstance(variants, dict)
+                or not all(isinstance(v, str) and (r is None or isinstance(r, str)) for v, r in variants.items())):
+            raise EmbedlabError(f"params '{name}.weights' must be {{tasks: [task, ...], variants: {{model: reference model or null}}}}",
+                                "e.g. weights: {tasks: [STSBenchmark], variants: {all-MiniLM-L6-v2-onnx-int8: all-MiniLM-L6-v2}}")
+        if tasks is None:
+            raise EmbedlabError(f"params '{name}.weights' needs an explicit '{name}.tasks' list", "list the evaluated tasks")
+        for model in dict.fromkeys([*variants, *(r for r in variants.values() if r)]):
+            out[model] = list(dict.fromkeys((out.get(model) or []) + list(w_tasks)))
     return out

@@ -73,11 +73,13 @@ def plan(exp) -> dict:
         check_dim(pair["large"], native[pair["small"]], native[pair["large"]], "dimension_scaling.same_recipe")
         if native[pair["small"]] < native[pair["large"]]:  # the large model is always cut to the small one's size
             dims[pair["large"]] = sorted(set(dims[pair["large"]]) | {native[pair["small"]]})
+    # loaded once here (run_grid fits on them): every calibration text outside the evaluated tasks
+    exclude = evaluated_texts(exp, tasks)
+    calibration_sets = {m: calibration_vectors(exp, m, calibration, exclude) for m in models}
     inductive = [m for m in methods if m.build is PCAReduction and not m.transductive]
     if inductive:  # PCA has at most as many components as calibration texts
-        exclude = evaluated_texts(exp, tasks)
         for m in models:
-            n = len(calibration_vectors(exp, m, calibration, exclude)[0])
+            n = len(calibration_sets[m][0])
             top = max(dims[m], default=0)
             if top > n:
                 raise EmbedlabError(f"{inductive[0].name} of {m} to {top} dims needs {top} calibration texts; "
@@ -89,6 +91,7 @@ def plan(exp) -> dict:
                             "add it to dimension_scaling.models")
     return {"models": models, "native": native, "dims": dims, "methods": methods, "tasks": tasks,
             "types": {t: p["type"] for t, p in prepared.items()}, "calibration": calibration,
+            "calibration_sets": calibration_sets,
             "dims_by_type": dims_by_type, "spread": spread,
             "pair": pair, "search": search, "zoo": list(cfg.get("zoo") or []),
             "n_experiments": int(cfg.get("n_experiments", 10))}
@@ -152,7 +155,6 @@ def run_grid(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict, pd.DataFr
     """
     from tqdm.std import tqdm
 
-    exclude = evaluated_texts(exp, p["tasks"])
     options = {"n_experiments": p["n_experiments"]}
     frames, items, skipped = [], {}, []
 
@@ -171,7 +173,7 @@ def run_grid(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict, pd.DataFr
         native = p["native"][model]
         score(model, p["tasks"], None, "native", native)
         bar.update(1)
-        cal_texts, cal = calibration_vectors(exp, model, p["calibration"], exclude)
+        cal_texts, cal = p["calibration_sets"][model]
         source = f"{p['calibration']} ({len(cal_texts)} texts, none in the evaluated tasks)"
         for method in p["methods"]:
             for dim in p["dims"][model]:
@@ -311,8 +313,9 @@ def same_recipe(exp, results: pd.DataFrame, items: dict, p: dict) -> pd.DataFram
     for method, d in variants:
         keys = [(large, method, d, t) for t in fast]
         cmp = mean_difference(list(zip([items[k] for k in keys], base)), **settings)
-        rows.append({"large model": f"{large} · {method} · {d}", "mean (large)": np.mean([items[k].point() for k in keys]),
-                     f"mean ({small}, {dim})": np.mean([b.point() for b in base]),
+        rows.append({"large model": f"{large} · {method} · {d}", "large": large, "method": method, "dim": d,
+                     "small": small, "small dim": dim, "mean (large)": np.mean([items[k].point() for k in keys]),
+                     "mean (small)": np.mean([b.point() for b in base]),
                      "difference": cmp["difference"], "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
                      "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0), "tasks": ", ".join(fast)})
     return pd.DataFrame(rows)
