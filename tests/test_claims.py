@@ -3,7 +3,7 @@ give (never the committed numbers), and a claim whose evidence was not run is 'n
 
 import pandas as pd
 
-from embedlab.claims import (CLAIMS, VERDICTS, assess_c05, assess_c07, assess_c08, assess_c09, assess_c12,
+from embedlab.claims import (CLAIMS, VERDICTS, assess_c01, assess_c05, assess_c07, assess_c08, assess_c09, assess_c12,
                              assess_c17, assess_c18, assess_c19, assess_c20, assess_c23, ledger)
 
 
@@ -188,3 +188,52 @@ def test_c23_decides_on_the_most_pruned_variant():
     bad = _weights(("p65", "fp32, 65% of Linear weights pruned", 1, 1, 0.80, 0.65))
     verdict, text = assess_c23(_frame([]), FAMILIES, extras=bad)
     assert verdict == "contradicted" and "loss is 20.0%" in text
+
+
+def _intrinsic04(**tables):
+    return {"04_intrinsic_robustness": tables}
+
+
+def test_c01_needs_flat_static_word_vectors_and_separating_contextual_ones():
+    rows = [{"model": "sbert", "sentence auc": 0.8, "word auc": 0.75, "word nn_accuracy": 0.7, "word nn_chance": 0.5},
+            {"model": "glove", "sentence auc": 0.7, "word auc": 0.5, "word nn_accuracy": 0.4, "word nn_chance": 0.5}]
+    verdict, text = assess_c01(_frame([]), FAMILIES, extras=_intrinsic04(polysemy=rows))
+    assert verdict == "supported" and "`sbert` 0.75" in text and "`glove` 0.70" in text
+    rows[0].update({"word auc": 0.5, "word nn_accuracy": 0.4})
+    assert assess_c01(_frame([]), FAMILIES, extras=_intrinsic04(polysemy=rows))[0] == "contradicted"
+    assert assess_c01(_frame([]), FAMILIES)[0] == "not testable here"
+
+
+def test_c07_reads_experiment_04_thresholds_and_auc():
+    rows = [{"model": "sbert", "auc": 0.9, "same_median": 0.6, "different_median": 0.2, "same_above": 0.2,
+             "different_below": 0.7},
+            {"model": "glove", "auc": 0.7, "same_median": 0.9, "different_median": 0.85, "same_above": 0.8,
+             "different_below": 0.0}]
+    verdict, text = assess_c07(_frame([]), FAMILIES, extras=_intrinsic04(fidelity=rows))
+    assert verdict == "contradicted" and "0 of 2 models" in text and "0.70–0.90" in text
+    rows[0]["same_above"] = 0.6
+    assert assess_c07(_frame([]), FAMILIES, extras=_intrinsic04(fidelity=rows))[0] == "supported"
+
+
+def test_c09_reads_every_noise_kind_at_ten_percent():
+    moves = [{"model": "sbert", "noise": "swap", "rate": 0.1, "cosine_orig_noisy": 0.95, "similarity_change": 0.05},
+             {"model": "sbert", "noise": "typo", "rate": 0.1, "cosine_orig_noisy": 0.80, "similarity_change": 0.2},
+             {"model": "sbert", "noise": "typo", "rate": 0.2, "cosine_orig_noisy": 0.50, "similarity_change": 0.4}]
+    drops = [{"rate": 0.1, "separated": True, "difference": -0.05}, {"rate": 0.1, "separated": False, "difference": -0.01}]
+    verdict, text = assess_c09(_frame([]), FAMILIES, extras=_intrinsic04(robustness_moves=moves, score_drops=drops))
+    assert verdict == "partly" and "swap 5.0%" in text and "typo 20.0%" in text and "1 of 2" in text
+    moves[1]["cosine_orig_noisy"] = 0.9
+    assert assess_c09(_frame([]), FAMILIES, extras=_intrinsic04(robustness_moves=moves))[0] == "supported"
+
+
+def test_ledger_links_each_decided_claim_to_the_experiments_its_evidence_names():
+    from embedlab.claims import ledger_markdown
+
+    rows = [{"id": "C1", "claim": "x", "verdict": "partly", "evidence": "from 03_quantization_tradeoffs"},
+            {"id": "C2", "claim": "y", "verdict": "supported", "evidence": "plain"},
+            {"id": "C3", "claim": "z", "verdict": "not testable here", "evidence": "no data"}]
+    text = ledger_markdown(rows, "src", ["01_architecture_comparison", "03_quantization_tradeoffs"])
+    lines = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| C")}
+    assert "(html/03_quantization_tradeoffs.html)" in lines["| C1"]
+    assert "(html/01_architecture_comparison.html)" in lines["| C2"]
+    assert "html/" not in lines["| C3"]

@@ -27,6 +27,7 @@ def _project(tmp_path, repo_params, **changes):
     params = dict(repo_params)
     if "data.tasks" in changes:  # validation names full-size standard tasks; keep only experiment 01
         params["experiments"] = {"architecture_comparison": "01_architecture_comparison"}
+        params["data"] = dict(params["data"], noise=None)  # data.noise names tasks of the full list
     for dotted, value in changes.items():
         group, key = dotted.split(".")
         params[group] = dict(params[group], **{key: value})

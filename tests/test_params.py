@@ -38,6 +38,13 @@ def test_good_params_load_and_scale(tmp_path):
     ("data: {tasks: []}\nmodels: {}\nembed: {}\nexperiments: {}\n", "data.tasks"),
     ("data: {tasks: [a], scale: -1}\nmodels: {}\nembed: {}\nexperiments: {}\n", "data.scale"),
     ("data: {tasks: [a], sizes: {sts: 3}}\nmodels: {}\nembed: {}\nexperiments: {}\n", "unknown key 'sts'"),
+    ("data: {tasks: [a], noise: {rates: [0.1], tasks: {b: [swap]}}}\nmodels: {}\nembed: {}\nexperiments: {}\n",
+     "data.noise.tasks' names 'b'"),
+    ("data: {tasks: [a], noise: {rates: [0.1], tasks: {a: [blur]}}}\nmodels: {}\nembed: {}\nexperiments: {}\n",
+     "unknown noise kind 'blur'"),
+    ("data: {tasks: [a], noise: {rates: [2], tasks: {a: [swap]}}}\nmodels: {}\nembed: {}\nexperiments: {}\n",
+     "data.noise.rates"),
+    ("data: {tasks: [a], noise: [swap]}\nmodels: {}\nembed: {}\nexperiments: {}\n", "'data.noise' must be"),
 ])
 def test_malformed_params(tmp_path, text, needle):
     with pytest.raises(EmbedlabError) as err:
@@ -59,3 +66,17 @@ def test_an_unlisted_experiment_names_the_listed_ones(tmp_path):
 def test_missing_params_file(tmp_path):
     with pytest.raises(EmbedlabError, match="not found"):
         load_params(tmp_path / "absent.yaml")
+
+
+def test_robustness_blocks_expand_to_the_noisy_variants_data_noise_asks_for(tmp_path):
+    text = GOOD.replace("data: {tasks: [STSBenchmark],", "data: {tasks: [STSBenchmark], noise: {rates: [0.1, 0.2], "
+                        "tasks: {STSBenchmark: [typo]}},").replace(
+        "x: {models: [m1]}", "x: {models: [m1], tasks: [STSBenchmark], robustness: {en: {models: [m1], tasks: [STSBenchmark-sample]}}}")
+    params = load_params(_write(tmp_path, text))
+    from embedlab.params import experiment_runs
+
+    runs = experiment_runs(params["x"], "x", params["data"]["noise"])
+    assert runs["m1"] == ["STSBenchmark", "STSBenchmark-sample", "STSBenchmark-sample-noisy-typo10",
+                          "STSBenchmark-sample-noisy-typo20"]
+    with pytest.raises(EmbedlabError, match="robustness' must map block names"):
+        experiment_runs({"models": [], "tasks": [], "robustness": {"en": ["m1"]}}, "x")

@@ -3,6 +3,7 @@ params, then the source notebook run by hand from notebooks/ (as JupyterLab woul
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 TINY_TASKS = ["LeeDocSimilarity", "MRPolarity", "BrownGenreClustering", "RottenTomatoesPlotRetrieval",
-              "HSKBitextMining", "RobustnessWordOrder", "STSBenchmark", "MRPC"]
+              "HSKBitextMining", "RobustnessWordOrder", "WordNetPolysemy", "STSBenchmark", "MRPC"]
 TINY_MODELS = ["all-MiniLM-L6-v2", "minilm-bert-cls", "glove-6b-50d"]
 WEIGHT_VARIANT = "all-MiniLM-L6-v2-torch-int8"  # experiment 03's weight path, through embed and throughput
 
@@ -26,7 +27,8 @@ def _run(cmd, cwd, env, timeout=900):
 def tiny_params(repo_params: dict) -> dict:
     params = dict(repo_params)
     full = [t for t in params["data"]["full_size"] if t in TINY_TASKS]
-    params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS, full_size=full, keep_corpus=[])
+    params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS, full_size=full, keep_corpus=[],
+                          noise={"rates": [0.1, 0.2], "tasks": {"STSBenchmark": ["synonym", "typo"]}})
     params["models"] = {m: params["models"][m] for m in TINY_MODELS + [WEIGHT_VARIANT]}
     params["throughput"] = dict(params["throughput"], texts=32, repeats=1, memory=["all-MiniLM-L6-v2", WEIGHT_VARIANT])
     group = dict(params["architecture_comparison"], models=TINY_MODELS, n_experiments=1)
@@ -54,10 +56,22 @@ def tiny_params(repo_params: dict) -> dict:
         search=dict(q["search"], single_queries=5, batch=10, repeats=1, min_corpus=20),
         frontier=dict(q["frontier"], dims=[4, 8]), n_experiments=1,
         weights={"tasks": ["STSBenchmark-sample"], "variants": {WEIGHT_VARIANT: "all-MiniLM-L6-v2"}},
-        cache=dict(q["cache"], task="STSBenchmark-sample", pool=10, stream=30, skews=[0.5, 1.5], maxsize=5))
+        cache=dict(q["cache"], task="STSBenchmark-sample", pool=10, stream=30, skews=[0.5, 1.5], maxsize=5),
+        int8_diagnosis={"model": "all-MiniLM-L6-v2", "task": "STSBenchmark-sample", "texts": 4})
+    i = params["intrinsic_robustness"]
+    params["intrinsic_robustness"] = dict(
+        i, models=TINY_MODELS, tasks=["MRPolarity", "BrownGenreClustering", "STSBenchmark-sample", "WordNetPolysemy"],
+        fidelity=dict(i["fidelity"], tasks=["MRPolarity", "BrownGenreClustering"], figure_task="MRPolarity"),
+        centering={"tasks": ["STSBenchmark-sample"]}, polysemy={"task": "WordNetPolysemy", "token_models": ["all-MiniLM-L6-v2", "glove-6b-50d"]},
+        robustness={"english": {"models": ["all-MiniLM-L6-v2", "glove-6b-50d"], "tasks": ["STSBenchmark-sample"]}}, n_experiments=1)
     params["experiments"] = {"validation": "00_validation", "architecture_comparison": "01_architecture_comparison",
-                             "dimension_scaling": "02_dimension_scaling", "quantization_tradeoffs": "03_quantization_tradeoffs"}
+                             "dimension_scaling": "02_dimension_scaling", "quantization_tradeoffs": "03_quantization_tradeoffs",
+                             "intrinsic_robustness": "04_intrinsic_robustness"}
     return params
+
+
+def params_names(project: Path) -> list[str]:
+    return list(yaml.safe_load((project / "params.yaml").read_text())["experiments"].values())
 
 
 @pytest.mark.smoke
@@ -116,10 +130,27 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     variant = next(r for r in quant["weights"] if r["model"] == WEIGHT_VARIANT)
     assert variant["reference"] == "all-MiniLM-L6-v2" and 0.9 < variant["cosine to reference"] <= 1.0
     assert len(quant["cache"]) == 2 and all(0 <= r["hit rate"] <= 1 for r in quant["cache"])
+    assert len(quant["int8_diagnosis"]["layers"]) == 6  # MiniLM-L6's FFN output layers
     assert {"weight_precision.png", "cache_qps.png", "compression_frontier.png"} <= {
         p.name for p in (project / "reports/figures/03_quantization_tradeoffs").glob("*.png")}
+    intrinsic = json.loads((project / "reports/metrics/04_intrinsic_robustness.json").read_text())
+    assert {r["model"] for r in intrinsic["fidelity"]} == set(TINY_MODELS)
+    assert {(r["noise"], r["rate"]) for r in intrinsic["robustness_moves"]} == {("synonym", 0.1), ("synonym", 0.2),
+                                                                                ("typo", 0.1), ("typo", 0.2)}
+    glove = next(r for r in intrinsic["polysemy"] if r["model"] == "glove-6b-50d")
+    assert glove["word auc"] == 0.5  # one vector per word: chance by construction
+    noisy = [r for r in intrinsic["results"] if r.get("noise") == "typo" and r["main"] and r["task_type"] == "sts"]
+    assert noisy and all(r["task"].startswith("STSBenchmark-sample-noisy-typo") for r in noisy)
     claims = (project / "reports/CLAIMS.md").read_text()
-    assert claims.count("\n| C") == 24 and "| C05 |" in claims
+    assert claims.count("\n| C") == 24 and "| C05 |" in claims and "(html/04_intrinsic_robustness.html)" in claims
+    readme = (project / "reports/README.md").read_text()
+    assert all(f"## {n[:2]} · " in readme for n in params_names(project)) and "[CLAIMS.md](CLAIMS.md)" in readme
+    for name in params_names(project):
+        page = (project / "reports/html" / f"{name}.html").read_text()
+        # figures inlined; nothing loaded from the network (the template's mermaid loader only imports its
+        # library when a page has a mermaid diagram, which none has)
+        assert "data:image/png;base64" in page and not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', page)
+        assert 'class="jp-Mermaid' not in page
     status = _run([*dvc, "status"], project, env)
     assert "changed" not in status and "modified" not in status, status
     # Nothing under data/ records where the clone lives.

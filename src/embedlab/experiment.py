@@ -123,7 +123,7 @@ class Experiment:
                     from .coverage import na_records
 
                     scored = na_records(task, model, reason)
-                elif task["type"] == "robustness":
+                elif task["type"] in ("robustness", "polysemy"):
                     scored = intrinsic_records(task, encoder, model)
                 else:
                     scored, self.items[model, name] = score_task(task, encoder, model, **options)

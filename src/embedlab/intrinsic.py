@@ -68,6 +68,90 @@ def anisotropy(emb, n_pairs: int = 10_000, seed: int = 0) -> float:
     return float(np.mean(np.sum(unit[i] * unit[j], axis=1)))
 
 
+def pair_cosines(emb, n_pairs: int = 50_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(i, j, cos(e_i, e_j))`` of every unordered pair (at most ``n_pairs``), else a seeded sample."""
+    unit = _unit(emb)
+    i, j = _pairs(len(unit), n_pairs, seed)
+    return i, j, np.sum(unit[i] * unit[j], axis=1)
+
+
+def roc_auc(scores, positive) -> float:
+    """ROC AUC of ``scores`` for telling ``positive`` pairs from the rest (scikit-learn; ties count half):
+    the chance that a random positive pair scores above a random negative one. NaN without both kinds."""
+    from sklearn.metrics import roc_auc_score
+
+    positive = np.asarray(positive, dtype=bool)
+    if positive.all() or not positive.any():
+        return float("nan")
+    return float(roc_auc_score(positive, np.asarray(scores, dtype=np.float64)))
+
+
+def fidelity(emb, labels, n_pairs: int = 50_000, seed: int = 0, same_above: float = 0.8,
+             different_below: float = 0.3) -> dict[str, float]:
+    """How well cosine separates same-class from different-class pairs of a labelled set.
+
+    Over every pair (or a seeded sample of ``n_pairs``): median cosine of same-class and of different-class
+    pairs, the share of same-class pairs above ``same_above`` and of different-class pairs below
+    ``different_below`` (claim C07's absolute thresholds), and ``auc``: ROC AUC of cosine for same-class
+    pairs, which depends only on the ranking of the cosines and so is unchanged by any increasing map of
+    them (a narrow band of cosines does not hurt it; a threshold does).
+    """
+    labels = np.asarray([str(v) for v in labels])
+    if len(labels) != len(emb):
+        raise EmbedlabError(f"{len(emb)} embeddings but {len(labels)} labels", "pass one label per row")
+    i, j, cos = pair_cosines(emb, n_pairs, seed)
+    same = labels[i] == labels[j]
+    return {"same_median": float(np.median(cos[same])) if same.any() else float("nan"),
+            "different_median": float(np.median(cos[~same])) if (~same).any() else float("nan"),
+            "same_above": float(np.mean(cos[same] > same_above)) if same.any() else float("nan"),
+            "different_below": float(np.mean(cos[~same] < different_below)) if (~same).any() else float("nan"),
+            "auc": roc_auc(cos, same), "n_same": int(same.sum()), "n_different": int((~same).sum())}
+
+
+def centered_anisotropy(emb, mean, n_pairs: int = 10_000, seed: int = 0) -> float:
+    """``anisotropy`` after subtracting ``mean`` (a vector fitted elsewhere, e.g. on calibration texts)."""
+    x = np.asarray(emb, dtype=np.float64) - np.asarray(mean, dtype=np.float64)[None, :]
+    return anisotropy(x, n_pairs, seed)
+
+
+def sense_separation(emb, lemmas, senses) -> dict[str, float]:
+    """Do vectors of sentences (or of one word in them) that use a word in the same sense lie closer than
+    those using it in different senses? Only pairs of the same word are compared.
+
+    - ``auc``: per lemma, ROC AUC of cosine for its same-sense pairs against its different-sense pairs, averaged
+      over the lemmas that have both (0.5 = no separation; vectors identical for every use of a word score
+      exactly 0.5). Per lemma, so that words whose uses are all close (or all far) do not mix into one ranking.
+    - ``nn_accuracy``: for each row whose sense has another row, whether its nearest row of the same
+      lemma (cosine) has its sense (rows tied for nearest share the credit); ``nn_chance``: the mean over those rows of (other rows of its sense) /
+      (other rows of its lemma), what a random neighbour would score.
+    """
+    unit = _unit(emb)
+    lemmas, senses = np.asarray(lemmas), np.asarray(senses)
+    aucs, hits, chance = [], [], []
+    for lemma in dict.fromkeys(lemmas.tolist()):
+        rows = np.flatnonzero(lemmas == lemma)
+        if len(rows) < 2:
+            continue
+        # rounded: identical vectors must tie exactly (matrix products differ in the last bits)
+        sim = np.round(unit[rows] @ unit[rows].T, 6)
+        same = senses[rows][:, None] == senses[rows][None, :]
+        upper = np.triu_indices(len(rows), k=1)
+        if same[upper].any() and not same[upper].all():
+            aucs.append(roc_auc(sim[upper], same[upper]))
+        np.fill_diagonal(sim, -np.inf)
+        for a in range(len(rows)):
+            others = same[a].sum() - 1
+            if others >= 1:  # ties for nearest count each tied row equally
+                nearest = np.flatnonzero(sim[a] == sim[a].max())
+                hits.append(float(same[a, nearest].mean()))
+                chance.append(others / (len(rows) - 1))
+    if not aucs:
+        raise EmbedlabError("no word has both same-sense and different-sense pairs", "pass several sentences per lemma")
+    return {"auc": float(np.mean(aucs)),
+            "nn_accuracy": float(np.mean(hits)) if hits else float("nan"),
+            "nn_chance": float(np.mean(chance)) if chance else float("nan")}
+
+
 def robustness(orig, noisy, n_pairs: int = 10_000, seed: int = 0,
                min_abs_similarity: float = 0.1) -> dict[str, float]:
     """How much noise (e.g. 10% of words swapped or replaced) moves the embeddings.
@@ -103,6 +187,8 @@ def intrinsic_records(task: dict, encoder, model_id: str, *, k: int = 20, n_pair
     """Intrinsic measures of one (model, task) as flat records, like ``evaluate.evaluate_task``.
 
     - robustness: ``cosine_orig_noisy``, ``similarity_change`` (main), ``similarity_abs_change``.
+    - polysemy: ``polysemy_auc`` (main), ``polysemy_nn_accuracy``, ``polysemy_nn_chance`` of the sentence
+      vectors (``sense_separation``).
     - classification (test split) and clustering: ``class_cosine_same``,
       ``class_cosine_different``, ``class_cosine_gap`` (main), ``pca_variance_top{k}``, ``anisotropy``.
     - other types: ``pca_variance_top{k}`` and ``anisotropy`` (main) over the task's texts
@@ -113,7 +199,11 @@ def intrinsic_records(task: dict, encoder, model_id: str, *, k: int = 20, n_pair
     kind = task["type"]
     test = task["splits"]["test"]
     values: dict[str, float] = {}
-    if kind == "robustness":
+    if kind == "polysemy":
+        sep = sense_separation(_vectors(encoder, test["sentence"]), test["lemma"], test["sense"])
+        values = {f"polysemy_{k}": v for k, v in sep.items()}
+        main = MAIN_METRICS["polysemy"]
+    elif kind == "robustness":
         values = robustness(_vectors(encoder, test["original"]), _vectors(encoder, test["noisy"]),
                             n_pairs=n_pairs, seed=seed)
         main = MAIN_METRICS["robustness"]

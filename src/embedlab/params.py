@@ -14,7 +14,7 @@ REQUIRED_GROUPS = ("data", "models", "embed", "experiments")
 SIZE_KEYS = (
     "sts_pairs", "classification_train_per_label", "classification_test", "clustering_texts",
     "retrieval_queries", "retrieval_corpus", "retrieval_negatives_per_query", "bitext_pairs", "pair_pairs",
-    "robustness_pairs",
+    "robustness_pairs", "polysemy_lemmas",
 )
 #: Size keys that no longer exist: old key -> (the key that replaced it, what it means).
 REPLACED_SIZE_KEYS = {
@@ -72,6 +72,7 @@ def _check_data(data: dict) -> None:
     if not isinstance(keep, list) or not all(isinstance(t, str) for t in keep):
         raise EmbedlabError(f"params 'data.keep_corpus' must be a list of retrieval task names, got {keep!r}",
                             "e.g. keep_corpus: [RottenTomatoesPlotRetrieval], or []")
+    _check_noise(data.get("noise"), tasks)
     sizes = data.get("sizes", {})
     if not isinstance(sizes, dict):
         raise EmbedlabError("params 'data.sizes' must be a mapping", f"use keys from {', '.join(SIZE_KEYS)}")
@@ -85,6 +86,41 @@ def _check_data(data: dict) -> None:
         if value is not None and not (isinstance(value, int) and value > 0):
             raise EmbedlabError(f"params 'data.sizes.{key}' must be a positive integer or null, got {value!r}",
                                 "null means full size")
+
+
+#: Noise kinds (``tasks/noise.py`` implements them) and the language of the texts each applies to.
+NOISE_KINDS = {"synonym": "en", "swap": "en", "shuffle": "en", "typo": "en", "char": "zh"}
+
+
+def noisy_name(clean: str, kind: str, rate: float) -> str:
+    """``STSBenchmark-sample`` + typo at 0.1 -> ``STSBenchmark-sample-noisy-typo10``."""
+    return f"{clean}-noisy-{kind}{round(rate * 100)}"
+
+
+def _check_noise(noise, tasks: list[str]) -> None:
+    """``data.noise``: ``{rates: [share, ...], tasks: {task of data.tasks: [kind, ...]}}`` or null."""
+    if noise is None:
+        return
+    fix = "e.g. noise: {rates: [0.05, 0.1, 0.2], tasks: {STSBenchmark: [synonym, swap, shuffle, typo]}}"
+    if not isinstance(noise, dict) or not isinstance(noise.get("tasks"), dict) or not isinstance(noise.get("rates"), list):
+        raise EmbedlabError("params 'data.noise' must be {rates: [...], tasks: {task: [kind, ...]}} or null", fix)
+    bad_rates = [r for r in noise["rates"] if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r <= 1]
+    if bad_rates or not noise["rates"]:
+        raise EmbedlabError(f"params 'data.noise.rates' must be shares in (0, 1], got {noise['rates']!r}", "use e.g. [0.05, 0.1, 0.2]")
+    for name, kinds in noise["tasks"].items():
+        if name not in tasks:
+            raise EmbedlabError(f"params 'data.noise.tasks' names '{name}', which is not in data.tasks", "list tasks of data.tasks")
+        unknown = [k for k in (kinds if isinstance(kinds, list) else [kinds]) if k not in NOISE_KINDS]
+        if unknown or not isinstance(kinds, list) or not kinds:
+            raise EmbedlabError(f"params 'data.noise.tasks.{name}' has unknown noise kind '{(unknown or [kinds])[0]}'",
+                                f"use a list of: {', '.join(NOISE_KINDS)}")
+
+
+def noisy_names(noise: dict | None, clean: str) -> list[str]:
+    """The prepared names of the noisy variants of ``clean`` (a prepared name, e.g. ``STSBenchmark-sample``)
+    that ``data.noise`` asks for; [] when it lists none."""
+    kinds = ((noise or {}).get("tasks") or {}).get(clean[:-len("-sample")] if clean.endswith("-sample") else clean) or []
+    return [noisy_name(clean, kind, rate) for kind in kinds for rate in (noise or {}).get("rates", [])]
 
 
 def scaled_sizes(data: dict) -> dict:
@@ -154,8 +190,10 @@ def check_experiment_models(params: dict) -> None:
     """
     registry, tasks = params["models"], params["data"]["tasks"]
     names = set(tasks) | {f"{t}-sample" for t in tasks}
+    noise = params["data"].get("noise")
+    names |= {n for t in list(names) for n in noisy_names(noise, t)}
     for group in experiments(params):
-        runs = experiment_runs(params[group], group)
+        runs = experiment_runs(params[group], group, noise)
         for model, wanted in runs.items():
             if model not in registry:
                 raise EmbedlabError(f"params '{group}' names unknown model '{model}'",
@@ -166,14 +204,16 @@ def check_experiment_models(params: dict) -> None:
                                     f"use a task of data.tasks (or <task>-sample): {', '.join(tasks)}")
 
 
-def experiment_runs(group: dict, name: str = "experiment") -> dict[str, list[str] | None]:
+def experiment_runs(group: dict, name: str = "experiment", noise: dict | None = None) -> dict[str, list[str] | None]:
     """``{model: [task, ...] or None}`` of one experiment group (None: the default-size variants).
 
     From ``runs: {model: [task, ...]}``, or from ``models: [...]`` with ``tasks`` (a list, or null).
     Optional keys add what an experiment reads besides its grid: ``calibration`` (one task every
     model of ``models`` needs, e.g. the texts a reduction or a quantizer is fitted on), ``zoo``
-    (more models, scored on ``tasks`` only) and ``weights: {tasks: [...], variants: {variant: reference
-    or null}}`` (each variant and each reference encoded on those tasks).
+    (more models, scored on ``tasks`` only), ``weights: {tasks: [...], variants: {variant: reference
+    or null}}`` (each variant and each reference encoded on those tasks) and ``robustness: {block: {models:
+    [...], tasks: [...]}}`` (each block's models encoded on its tasks and on their noisy variants that
+    ``noise``, i.e. ``data.noise``, asks for: ``noisy_names``).
     """
     if "runs" in group:
         runs = group["runs"]
@@ -211,4 +251,16 @@ def experiment_runs(group: dict, name: str = "experiment") -> dict[str, list[str
             raise EmbedlabError(f"params '{name}.weights' needs an explicit '{name}.tasks' list", "list the evaluated tasks")
         for model in dict.fromkeys([*variants, *(r for r in variants.values() if r)]):
             out[model] = list(dict.fromkeys((out.get(model) or []) + list(w_tasks)))
+    blocks = group.get("robustness") or {}
+    fix = "e.g. robustness: {english: {models: [all-MiniLM-L6-v2], tasks: [STSBenchmark-sample]}}"
+    if not isinstance(blocks, dict) or not all(
+            isinstance(b, dict) and isinstance(b.get("models"), list) and isinstance(b.get("tasks"), list)
+            for b in blocks.values()):
+        raise EmbedlabError(f"params '{name}.robustness' must map block names to {{models: [...], tasks: [...]}}", fix)
+    if blocks and tasks is None:
+        raise EmbedlabError(f"params '{name}.robustness' needs an explicit '{name}.tasks' list", "list the evaluated tasks")
+    for block in blocks.values():
+        wanted = [n for t in block["tasks"] for n in [t, *noisy_names(noise, t)]]
+        for model in block["models"]:
+            out[model] = list(dict.fromkeys((out.get(model) or []) + wanted))
     return out

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 #: Task types, in the order tables and figures show them.
 TASK_TYPES = ("sts", "pair_classification", "classification", "clustering", "retrieval", "bitext_mining",
-              "robustness")
+              "robustness", "polysemy")
 
-#: mteb's name of each type embedlab evaluates through mteb (robustness is intrinsic, see intrinsic.py).
+#: mteb's name of each type embedlab evaluates through mteb (robustness and polysemy are intrinsic, see intrinsic.py).
 MTEB_TYPES = {
     "sts": "STS",
     "classification": "Classification",
@@ -26,6 +26,8 @@ METRICS = {
     "pair_classification": ["max_ap", "cosine_ap", "cosine_accuracy", "cosine_f1"],
     "bitext_mining": ["f1", "accuracy"],
     "robustness": ["similarity_change", "cosine_orig_noisy", "similarity_abs_change"],
+    # intrinsic: same-sense vs different-sense cosine of sentences using one word (see intrinsic.sense_separation)
+    "polysemy": ["polysemy_auc", "polysemy_nn_accuracy", "polysemy_nn_chance"],
 }
 
 #: Main score per task type.

@@ -145,3 +145,17 @@ class Chain(Transform):
     @property
     def similarity(self):
         return self.steps[-1].similarity
+
+
+class Centering(Transform):
+    """Subtract the mean of the calibration vectors (the common direction that makes every cosine high),
+    then re-normalise each row to unit length."""
+
+    name = "centering"
+
+    def _fit(self, x: np.ndarray) -> None:
+        self.mean = x.mean(axis=0)
+
+    def _apply(self, x: np.ndarray, role: str) -> np.ndarray:
+        y = x - self.mean[None, :]
+        return y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)

@@ -105,7 +105,7 @@ def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: 
              f"({families.get(best)}) {_ci(*overall.loc[best, ['mean', 'ci_low', 'ci_high']])}."]
     if not separated.empty:
         n_sep = int(separated["separated"].sum())
-        lines.append(f"- **Ranking, paired bootstrap over the same English test items:** "
+        lines.append("- **Ranking, paired bootstrap over the same English test items:** "
                      + "; ".join(ranking_sentences(separated)) + f". {n_sep} of {len(separated)} adjacent pairs "
                      "of the full ranking are separated; the others are inside the noise.")
     by_family = {}
@@ -236,3 +236,13 @@ def interval_text_table(table: pd.DataFrame, low: pd.DataFrame, high: pd.DataFra
     out = pd.DataFrame({m: [cell(table.loc[m, t], low.loc[m, t], high.loc[m, t]) for t in table.columns]
                         for m in table.index}, index=table.columns)
     return out.rename(index=labels or {})
+
+
+def headline(results: pd.DataFrame, separated: pd.DataFrame) -> str:
+    """The overall ranking in one sentence: the top three by English mean with intervals, and how many adjacent
+    pairs of the full ranking a paired bootstrap separates."""
+    overall = english_mean_ci(results).sort_values("mean", ascending=False)
+    top = "; ".join(f"{m} {_ci(*overall.loc[m, ['mean', 'ci_low', 'ci_high']])}" for m in overall.index[:3])
+    n_sep = int(separated["separated"].sum()) if not separated.empty else 0
+    return (f"Mean main score over {len(english_tasks(results))} English tasks (95% interval), top three: {top}; "
+            f"{n_sep} of {len(separated)} adjacent pairs of the full ranking are separated by a paired bootstrap.")

@@ -13,9 +13,6 @@ projection's fit only reads the input dimension.
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +20,7 @@ import pandas as pd
 
 from ..errors import EmbedlabError
 from ..reduction import PCAReduction, Truncation, check_dim, check_dims, check_methods, variance_profile
-from .results import INTRINSIC_TYPES, type_order
+from .results import english_scored_tasks, type_order
 
 LEVELS = (0.99, 0.95)
 
@@ -42,12 +39,8 @@ def plan(exp) -> dict:
     native = {m: int(registry[m]["dim"]) for m in models}
     dims = check_dims(cfg["dims"], native, cfg.get("dims_per_model"))
     methods = check_methods(cfg["methods"])
-    tasks = exp.tasks(cfg.get("tasks"))
-    prepared = {t: exp.task(t) for t in tasks}
-    skipped = [t for t, p in prepared.items() if p.get("language", "en") != "en" or p["type"] in INTRINSIC_TYPES]
-    if skipped:
-        raise EmbedlabError(f"dimension_scaling.tasks lists {skipped[0]}, which is not an English task with a main score",
-                            "list English STS, classification, clustering, retrieval or pair tasks")
+    prepared = english_scored_tasks(exp, cfg.get("tasks"), "dimension_scaling.tasks")
+    tasks = list(prepared)
     dims_by_type = {k: [int(d) for d in v] for k, v in (cfg.get("dims_by_type") or {}).items()}
     from ..schema import TASK_TYPES
 

@@ -36,7 +36,7 @@ from ..quantization import PRECISIONS, ScalarQuantization, binary_index, check_p
 from ..reduction import PCAReduction, Truncation, check_dims, check_methods
 from ..transforms import Chain
 from .dimension_scaling import calibration_vectors, evaluated_texts, pareto_front, short_name
-from .results import INTRINSIC_TYPES, type_order
+from .results import english_scored_tasks, type_order
 
 LEVELS = (0.99, 0.95)
 #: part A's variants in table and figure order (``<precision> codes``: int8 / uint8 scored on the raw codes)
@@ -72,12 +72,8 @@ def plan(exp) -> dict:
     if bad:
         raise EmbedlabError(f"{g}.scalar_values has unknown value '{bad[0]}'",
                             f"use some of: {', '.join(ScalarQuantization.VALUES)}")
-    tasks = exp.tasks(cfg.get("tasks"))
-    prepared = {t: exp.task(t) for t in tasks}
-    skipped = [t for t, p in prepared.items() if p.get("language", "en") != "en" or p["type"] in INTRINSIC_TYPES]
-    if skipped:
-        raise EmbedlabError(f"{g}.tasks lists {skipped[0]}, which is not an English task with a main score",
-                            "list English STS, classification, clustering, retrieval or pair tasks")
+    prepared = english_scored_tasks(exp, cfg.get("tasks"), f"{g}.tasks")
+    tasks = list(prepared)
     types = {t: p["type"] for t, p in prepared.items()}
     by_type = {}
     for kind, listed in (cfg.get("precisions_by_type") or {}).items():
@@ -135,7 +131,8 @@ def plan(exp) -> dict:
                          "precisions": list(frontier.get("precisions", ["float32"])),
                          "tasks": [t for t in tasks if types[t] in frontier_types]},
             "n_experiments": int(cfg.get("n_experiments", 10)),
-            "weights": weights_plan(exp, cfg, g), "cache": cache_plan(cfg, g, registry)}
+            "weights": weights_plan(exp, cfg, g), "cache": cache_plan(cfg, g, registry),
+            "int8_diagnosis": diagnosis_plan(exp, cfg, g, registry)}
 
 
 def _check_stored(exp, model: str, tasks: list[str], where: str) -> None:
@@ -986,12 +983,8 @@ def weights_plan(exp, cfg: dict, g: str) -> dict | None:
     w = cfg.get("weights")
     if not w:
         return None
-    tasks = exp.tasks(w["tasks"])
-    prepared = {t: exp.task(t) for t in tasks}
-    bad = [t for t, p in prepared.items() if p.get("language", "en") != "en" or p["type"] in INTRINSIC_TYPES]
-    if bad:
-        raise EmbedlabError(f"{g}.weights.tasks lists {bad[0]}, which is not an English task with a main score",
-                            "list English STS, classification or retrieval tasks")
+    prepared = english_scored_tasks(exp, w["tasks"], f"{g}.weights.tasks")
+    tasks = list(prepared)
     variants = dict(w["variants"])
     models = list(dict.fromkeys([*(r for r in variants.values() if r), *variants]))
     timed = exp.throughput()["models"]
@@ -1013,6 +1006,57 @@ def cache_plan(cfg: dict, g: str, registry: dict) -> dict | None:
         raise EmbedlabError(f"{g}.cache needs skews >= 0, pool >= 1 and stream >= 1", "use e.g. pool: 1000, stream: 1000, "
                             "skews: [0.6, 1.0, 1.4]")
     return {**c, "skews": skews}
+
+
+def diagnosis_plan(exp, cfg: dict, g: str, registry: dict) -> dict | None:
+    """``int8_diagnosis: {model, task, texts}``: a transformers-loadable model (sentence_transformers or
+    transformers loader) and a prepared task whose first ``texts`` sentences are run; None: skipped."""
+    d = cfg.get("int8_diagnosis")
+    if not d:
+        return None
+    spec = registry.get(d.get("model"))
+    if spec is None or spec.get("loader") not in ("sentence_transformers", "transformers"):
+        raise EmbedlabError(f"{g}.int8_diagnosis.model '{d.get('model')}' is not a registry model with the "
+                            "sentence_transformers or transformers loader", "name one, e.g. all-mpnet-base-v2, or set it to null")
+    task = exp.task(exp.tasks([d["task"]])[0])
+    field = "sentence1" if "sentence1" in task["splits"]["test"] else "text"
+    if field not in task["splits"]["test"]:
+        raise EmbedlabError(f"{g}.int8_diagnosis.task '{d['task']}' has no sentences", "use an STS or classification task")
+    return {**d, "sentences": task["splits"]["test"][field][: int(d.get("texts", 64))]}
+
+
+def run_int8_diagnosis(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``int8_distortion`` on the model and sentences of ``int8_diagnosis``, on the folder its registry entry
+    loads (its fp32 weights)."""
+    from ..encoders import model_location, models_from_params
+    from ..paths import from_root
+
+    d = p["int8_diagnosis"]
+    spec = models_from_params(exp.params["models"])[d["model"]]
+    folder = model_location(spec, from_root(exp.params["embed"]["cache_dir"]))
+    return int8_distortion(folder, d["sentences"])
+
+
+def int8_diagnosis_text(model: str, variants: pd.DataFrame, layers: pd.DataFrame) -> str:
+    """What the one-change-at-a-time runs locate, written from their numbers."""
+    v = variants.set_index(["int8 weights in", "activations", "weight scale"])["cosine to fp32"]
+    ffn = "FFN output (4d -> d)"
+    worst = layers.loc[layers["weights rounding to 0"].idxmax()]
+    return (f"**Where int8 distorts `{model}`** (mean cosine of mean-pooled vectors to fp32, {len(layers)} layers): "
+            f"int8 on every Linear layer gives {v[('all Linear', 'int8, per batch', 'per tensor')]:.3f}; on the attention "
+            f"layers alone {v[('attention (q, k, v, output)', 'int8, per batch', 'per tensor')]:.3f}, the FFN intermediate "
+            f"alone {v[('FFN intermediate (d -> 4d)', 'int8, per batch', 'per tensor')]:.3f}, the FFN output alone "
+            f"{v[(ffn, 'int8, per batch', 'per tensor')]:.3f}, and everything but the FFN output "
+            f"{v[('all but FFN output', 'int8, per batch', 'per tensor')]:.3f}. In the FFN output, rounding only the "
+            f"weights (activations fp32) gives {v[(ffn, 'fp32', 'per tensor')]:.3f} with one scale per tensor and "
+            f"{v[(ffn, 'fp32', 'per channel')]:.4f} with one per output channel; per-channel weights with int8 "
+            f"activations give {v[(ffn, 'int8, per batch', 'per channel')]:.3f}. Both inputs of that layer carry "
+            f"outliers: its input activations reach |x| = {layers['input |max|'].max():.0f} while 99.9% stay below "
+            f"{layers['input 99.9%'].max():.1f} (one 8-bit scale per batch spends its range on them), and its weights "
+            f"reach |w| = {layers['weight |max|'].max():.1f} against a mean |w| of {layers['weight mean |w|'].mean():.3f}, "
+            f"so with one scale per tensor {worst['weights rounding to 0']:.0%} of layer {int(worst['layer'])}'s weights "
+            "round to 0. Measured on this model and these sentences only: per-channel weight scales remove the weight "
+            "part; the activation part remains with PyTorch's dynamic int8")
 
 
 def run_weights(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict]:
@@ -1067,8 +1111,6 @@ def weights_table(exp, p: dict, frame: pd.DataFrame, items: dict) -> pd.DataFram
             row[t] = main.get((model, t), np.nan)
         row["mean main score"] = float(np.nanmean([row[t] for t in w["tasks"]]))
         fp = dict(footprint.get(model) or {})
-        if registry[model].get("loader") == "model2vec":  # its source names the teacher, whose files were measured
-            fp.pop("weights", None)
         row["texts/s"] = timed[model]["texts_per_second"]
         row["weights MB"] = (fp.get("weights") or {}).get("megabytes", np.nan)
         row["weights measured as"] = (fp.get("weights") or {}).get("measured_as", "")
@@ -1116,7 +1158,7 @@ def weights_figure(table: pd.DataFrame, title: str):
     fig, axes = plt.subplots(1, 3, figsize=(15, 0.42 * len(t) + 1.6), sharey=True)
     colour = ["#1f77b4" if r else "#7f7f7f" for r in t["reference"]]
     for ax, column, xlabel in zip(axes, ["weights MB", "texts/s", "mean main score"],
-                                  ["weights run (MB; students: not measured)", "texts per second (throughput stage, log)",
+                                  ["weights run (MB)", "texts per second (throughput stage, log)",
                                    "mean main score over the weight tasks"]):
         ax.barh(range(len(t)), t[column].fillna(0), color=colour)
         ax.set_xlabel(xlabel)
@@ -1181,7 +1223,8 @@ def cache_benchmark(exp, p: dict) -> pd.DataFrame:
                      "speed-up": cached["qps"] / plain["qps"],
                      "cpu ms/query without": plain["cpu_ms_per_query"], "cpu ms/query with": cached["cpu_ms_per_query"],
                      "cpu saved": 1 - cached["cpu_ms_per_query"] / plain["cpu_ms_per_query"]})
-    encoder.close() if hasattr(encoder, "close") else None
+    if hasattr(encoder, "close"):
+        encoder.close()
     return pd.DataFrame(rows).assign(model=c["model"], task=c["task"], pool=len(pool), stream=int(c["stream"]),
                                      maxsize=c.get("maxsize"))
 
@@ -1249,3 +1292,85 @@ def weights_interpretation(table: pd.DataFrame, cache: pd.DataFrame) -> str:
                          f"{-r['cpu saved']:+.0%}" for _, r in cache.iterrows())
                      + ". With hit rate h the cached stream does 1 - h of the forward passes, so ×5 needs h ≥ 80%.")
     return "\n\n".join(lines)
+
+
+# ---- where dynamic int8 distorts a model: one group of Linear layers at a time
+
+#: Linear-layer groups of a BERT-type encoder, by module-name test (HF naming: ``encoder.layer.N.…``).
+LINEAR_GROUPS = {
+    "attention (q, k, v, output)": lambda name: ".attention." in name,
+    "FFN intermediate (d -> 4d)": lambda name: name.endswith("intermediate.dense"),
+    "FFN output (4d -> d)": lambda name: name.endswith("output.dense") and ".attention." not in name,
+}
+
+
+def int8_distortion(folder: str, texts: list[str], max_length: int = 128) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Locate what ``torch.ao.quantization.quantize_dynamic`` (int8 weights with one scale per tensor, int8
+    activations with one scale per batch) does to a transformers encoder, one change at a time.
+
+    Returns ``(variants, layers)``. ``variants``: mean cosine between the fp32 and the changed model's mean-
+    pooled vectors of ``texts``, for int8 on all Linear layers, on each group of ``LINEAR_GROUPS`` alone, on
+    all but the FFN output, and for the FFN output layers with per-channel weight scales, and with weights
+    rounded to int8 (per tensor / per channel) while activations stay fp32. ``layers``: per layer, the FFN
+    output's input activations (|max| and 99.9th percentile of |x|), its weights (|max|, mean |w|) and the
+    share of its weights that round to 0 under one per-tensor scale.
+    """
+    import copy
+
+    import torch
+    from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig
+    from transformers import AutoModel, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(folder)
+    base = AutoModel.from_pretrained(folder).eval()
+    batch = tok(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+
+    def pooled(model) -> np.ndarray:
+        with torch.no_grad():
+            states = model(**batch).last_hidden_state
+        v = ((states * mask).sum(1) / mask.sum(1)).numpy()
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    ref = pooled(base)
+    ffn_out = LINEAR_GROUPS["FFN output (4d -> d)"]
+
+    def dynamic(test, qconfig=default_dynamic_qconfig):
+        model = copy.deepcopy(base)
+        spec = {n: qconfig for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and test(n)}
+        return torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8)
+
+    def weights_only(per_channel: bool):
+        model = copy.deepcopy(base)
+        with torch.no_grad():
+            for name, m in model.named_modules():
+                if isinstance(m, torch.nn.Linear) and ffn_out(name):
+                    w = m.weight
+                    scale = (w.abs().amax(dim=1, keepdim=True) if per_channel else w.abs().max()) / 127
+                    w.copy_(torch.round(w / scale).clamp(-127, 127) * scale)
+        return model
+
+    cases = [("all Linear", "int8, per batch", "per tensor", dynamic(lambda n: True))]
+    cases += [(group, "int8, per batch", "per tensor", dynamic(test)) for group, test in LINEAR_GROUPS.items()]
+    cases += [("all but FFN output", "int8, per batch", "per tensor", dynamic(lambda n: not ffn_out(n))),
+              ("FFN output (4d -> d)", "int8, per batch", "per channel", dynamic(ffn_out, per_channel_dynamic_qconfig)),
+              ("FFN output (4d -> d)", "fp32", "per tensor", weights_only(False)),
+              ("FFN output (4d -> d)", "fp32", "per channel", weights_only(True))]
+    variants = pd.DataFrame([{"int8 weights in": where, "activations": acts, "weight scale": scale,
+                              "cosine to fp32": float(np.mean(np.sum(pooled(model) * ref, axis=1)))}
+                             for where, acts, scale, model in cases])
+    inputs = {}
+    hooks = [layer.output.dense.register_forward_hook(
+        lambda mod, args, out, i=i: inputs.__setitem__(i, args[0].detach()[batch["attention_mask"].bool()].abs()))
+        for i, layer in enumerate(base.encoder.layer)]
+    pooled(base)
+    for h in hooks:
+        h.remove()
+    rows = []
+    for i, layer in enumerate(base.encoder.layer):
+        w = layer.output.dense.weight.detach().abs()
+        x = inputs[i].flatten().numpy()
+        rows.append({"layer": i, "input |max|": float(x.max()), "input 99.9%": float(np.percentile(x, 99.9)),
+                     "weight |max|": float(w.max()), "weight mean |w|": float(w.mean()),
+                     "weights rounding to 0": float((w < w.max() / 254).float().mean())})
+    return variants, pd.DataFrame(rows)

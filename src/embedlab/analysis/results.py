@@ -10,7 +10,20 @@ import pandas as pd
 
 from ..schema import TASK_TYPES
 
-INTRINSIC_TYPES = ("robustness",)  # intrinsic (lower can be better): never averaged with main scores
+INTRINSIC_TYPES = ("robustness", "polysemy")  # intrinsic: never averaged with main scores
+
+
+def english_scored_tasks(exp, tasks: list[str] | None, where: str) -> dict[str, dict]:
+    """``{task: prepared task}`` of ``tasks`` (via ``exp.tasks``), refusing any that is not an English task
+    with a main score (before any work) with a one-line error naming the param ``where``."""
+    from ..errors import EmbedlabError
+
+    prepared = {t: exp.task(t) for t in exp.tasks(tasks)}
+    bad = [t for t, p in prepared.items() if p.get("language", "en") != "en" or p["type"] in INTRINSIC_TYPES]
+    if bad:
+        raise EmbedlabError(f"{where} lists {bad[0]}, which is not an English task with a main score",
+                            "list English STS, classification, clustering, retrieval or pair tasks")
+    return prepared
 
 
 def main_scores(results: pd.DataFrame) -> pd.DataFrame:

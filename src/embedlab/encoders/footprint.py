@@ -52,7 +52,9 @@ def weight_footprint(group) -> dict:
     weights = getattr(backend, "weights", None)
     record = {"model": group.name, "precision": spec.options.get("precision", "fp32"), "prune": spec.options.get("prune"),
               "sparsity": None if weights is None else weights.sparsity}
-    files = {} if weights is not None and weights.changed else _source_files(spec)
+    # A back end whose files on disk are not its source's (a distilled student) names them itself.
+    files = ({} if weights is not None and weights.changed
+             else backend.run_files() if hasattr(backend, "run_files") else _source_files(spec))
     if weights is not None and weights.onnx_path is not None:
         record.update(measured_as="onnx file", files=[weights.onnx_path.name], bytes=weights.onnx_path.stat().st_size)
     elif files:

@@ -39,7 +39,7 @@ def embed_plan(params: dict, prepared: list[str], defaults: list[str]) -> dict[s
     """
     wanted: dict[str, set[str]] = {}
     for group in experiments(params):
-        for model, tasks in experiment_runs(params[group], group).items():
+        for model, tasks in experiment_runs(params[group], group, params["data"].get("noise")).items():
             names = defaults if tasks is None else tasks
             missing = [t for t in names if t not in prepared]
             if missing:

@@ -31,6 +31,7 @@ def run(params_path: str | Path = "params.yaml") -> dict:
         data["tasks"], mirror=resolve_mirror(data, params_path), sizes=scaled_sizes(data),
         seed=int(data.get("seed", 0)), out_dir=tasks_dir(), full_size=data.get("full_size") or (),
         dataset_folders=data.get("dataset_folders") or {}, keep_corpus=data.get("keep_corpus") or (),
+        noise=data.get("noise"),
     )
     for name, record in index["tasks"].items():
         if not record["available"]:

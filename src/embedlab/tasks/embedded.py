@@ -235,20 +235,10 @@ register(declare(
 def swap_adjacent_words(sentence: str, rate: float, rng: random.Random) -> str:
     """Move about ``rate`` of the words of ``sentence`` by swapping non-overlapping adjacent pairs
     (at least one swap; only pairs of different words, so the result always differs if it can)."""
+    from .noise import swap_pairs
+
     words = sentence.split()
-    n_swaps = max(1, round(rate * len(words) / 2))
-    positions = [i for i in range(len(words) - 1) if words[i] != words[i + 1]]
-    rng.shuffle(positions)
-    used: set[int] = set()
-    for i in positions:
-        if n_swaps == 0:
-            break
-        if i in used or i + 1 in used:
-            continue
-        words[i], words[i + 1] = words[i + 1], words[i]
-        used.update((i, i + 1))
-        n_swaps -= 1
-    return " ".join(words)
+    return " ".join(swap_pairs(words, max(1, round(rate * len(words) / 2)), rng))
 
 
 def _load_robustness(files: Files, seed: int) -> dict:
@@ -268,6 +258,22 @@ register(declare(
     note=f"MR sentences vs. the same with about {WORD_ORDER_NOISE_RATE:.0%} of words moved by adjacent "
          "swaps (at least one swap per sentence; seeded)"),
     package=_load_robustness)
+
+
+# ---- WordNetPolysemy
+
+def _load_polysemy(files: Files, seed: int) -> dict:
+    from .wordnet import polysemy_rows, wordnet
+
+    return {"test": polysemy_rows(wordnet(files))}
+
+
+register(declare(
+    "WordNetPolysemy", "polysemy", "en", "package", ["assets:nltk_data/corpora/wordnet"],
+    "WordNet 3.0 licence (Princeton University; free use with the copyright notice)",
+    note="WordNet's own example sentences of different senses (synsets) of one noun or verb; words kept whole "
+         "when sampled (data.sizes.polysemy_lemmas)"),
+    package=_load_polysemy)
 
 
 def noise_record(test: dict) -> dict:

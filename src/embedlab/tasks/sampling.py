@@ -21,6 +21,7 @@ DEFAULT_SIZES = {
     "sts_pairs": 1500, "classification_train_per_label": 80, "classification_test": 1000,
     "clustering_texts": 2000, "retrieval_queries": 300, "retrieval_corpus": 1500,
     "retrieval_negatives_per_query": 20, "bitext_pairs": 1000, "pair_pairs": 1000, "robustness_pairs": 500,
+    "polysemy_lemmas": 300,
 }
 assert tuple(DEFAULT_SIZES) == SIZE_KEYS  # one list of keys: params.SIZE_KEYS
 #: Share of a corpus that becomes the test split when a task has no published split (stratified, seeded).
@@ -96,6 +97,16 @@ def stratified_rows(labels: list, cap: int | None, rng: random.Random) -> list[i
     for lab in order:
         rows += rng.sample(by_label[lab], take[lab])
     return sorted(rows)
+
+
+def group_rows(groups: list, cap: int | None, rng: random.Random) -> list[int]:
+    """Every row of ``cap`` distinct groups drawn at random (all rows when ``cap`` is None or covers
+    them), in original order."""
+    distinct = list(dict.fromkeys(groups))
+    if cap is None or cap >= len(distinct):
+        return list(range(len(groups)))
+    kept = set(rng.sample(distinct, cap))
+    return [i for i, g in enumerate(groups) if g in kept]
 
 
 def per_label_rows(labels: list, per_label: int | None, rng: random.Random) -> list[int]:
@@ -186,6 +197,9 @@ def sample_task(name: str, task_type: str, splits: dict, sizes: dict, seed: int,
             rows = stratified_rows(cols["label"], sizes["clustering_texts"], rng)
         elif task_type == "pair_classification":
             rows = stratified_rows(cols["label"], sizes["pair_pairs"], rng)
+        elif task_type == "polysemy":  # whole words: every sentence of a kept word
+            rows = group_rows(cols["lemma"], sizes["polysemy_lemmas"], rng)
+            how["lemmas"] = {"used": len({cols["lemma"][i] for i in rows}), "full": len(set(cols["lemma"]))}
         else:
             rows = random_rows(n, sizes[_RANDOM_CAPS[task_type]], rng)
         out[split] = {k: [v[i] for i in rows] for k, v in cols.items()}

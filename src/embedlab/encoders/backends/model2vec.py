@@ -9,7 +9,7 @@ from pathlib import Path
 from ...errors import require_package
 from ..packages import TRANSFORMER_PACKAGES
 from ..registry import PREFIX_OPTIONS, SOURCE_KINDS, LoaderInfo, register_loader
-from ..sources import build_once, location
+from ..sources import build_once, location, weight_files
 from ..spec import ModelSpec
 from .base import VectorBackend
 
@@ -47,6 +47,10 @@ class Model2VecBackend(VectorBackend):
         self.model = StaticModel.from_pretrained(str(target))
         self.path, self.max_len = target, spec.max_seq_length
         self.dim = int(self.model.dim)
+
+    def run_files(self) -> dict:
+        """The distilled student's files (its source names the teacher): what the footprint measures."""
+        return weight_files(self.path)
 
     def embed(self, texts, role):
         return self.model.encode(
