@@ -289,7 +289,7 @@ def assess_c19(results, families, datasets=None, extras=None):
     met = {r["model"]: (r["retention"] >= 0.98, 1 - 1 / r["speed-up"] >= 0.76) for r in rows}
     verdict = ("supported" if any(all(m) for m in met.values())
                else "partly" if any(any(m) for m in met.values()) else "contradicted")
-    return verdict, ("no TinyBERT pair installs offline; model2vec static students distilled from their teacher "
+    return verdict, (f"{QUANTIZATION_EXPERIMENT}: no TinyBERT pair installs offline; model2vec static students distilled from their teacher "
                      f"`{rows[0]['reference']}` (a different, cruder distillation: one vector per token, no layers): " + "; ".join(
                          f"`{r['model']}` keeps {r['retention']:.1%} of the teacher's mean main score at "
                          f"{1 - 1 / r['speed-up']:.0%} less time per text ({r['speed-up']:.0f}x the texts/s)" for r in rows)
@@ -303,7 +303,7 @@ def assess_c20(results, families, datasets=None, extras=None):
     both = [r for r in rows if r["speed-up"] >= 5 and r["cpu saved"] >= 0.4]
     verdict = "partly" if both else "contradicted"
     first = min(both, key=lambda r: r["skew"]) if both else max(rows, key=lambda r: r["speed-up"])
-    return verdict, (f"an LRU cache ({rows[0]['maxsize']} entries) in front of `{rows[0]['model']}`, on seeded Zipf streams "
+    return verdict, (f"{QUANTIZATION_EXPERIMENT}: an LRU cache ({rows[0]['maxsize']} entries) in front of `{rows[0]['model']}`, on seeded Zipf streams "
                      f"of {rows[0]['stream']} real queries: " + ", ".join(
                          f"skew {r['skew']:g} hit rate {r['hit rate']:.0%} -> x{r['speed-up']:.1f} QPS, CPU {-r['cpu saved']:+.0%}"
                          for r in rows) + ". "
@@ -321,7 +321,7 @@ def assess_c23(results, families, datasets=None, extras=None):
         return _missing("pruned variant at >= 60% sparsity")
     r = max(near, key=lambda r: r["sparsity"])
     verdict = "supported" if r["retention"] > 0.99 and not (r["separated"] and r["difference"] < 0) else "contradicted"
-    return verdict, (f"global magnitude pruning of `{r['reference']}`'s Linear weights (not the embedding table): " + "; ".join(
+    return verdict, (f"{QUANTIZATION_EXPERIMENT}: global magnitude pruning of `{r['reference']}`'s Linear weights (not the embedding table): " + "; ".join(
         f"{x['sparsity']:.0%} zeros keeps {x['retention']:.1%} (mean main score {_ci(x)}, paired)" for x in rows)
         + f". At {r['sparsity']:.0%} the loss is {1 - r['retention']:.1%} (claimed < 1%). Zeros stored densely take the same "
         "bytes and time on a dense CPU runtime")
