@@ -75,7 +75,7 @@ def plan(exp) -> dict:
             names = noisy_names(noise, clean)
             if not names:
                 raise EmbedlabError(f"{g}.robustness.{block} lists '{clean}', for which data.noise asks no noise",
-                                    f"add its base task to data.noise.tasks")
+                                    "add its base task to data.noise.tasks")
             for name in exp.tasks(names):
                 pairs.append((clean, name))
         blocks[block] = {"models": list(spec["models"]), "pairs": pairs}
@@ -105,10 +105,9 @@ def run_fidelity(exp, p: dict) -> tuple[pd.DataFrame, dict]:
     rows, cosines = [], {}
     for task in f["tasks"]:
         t = exp.task(task)
-        field = "text"
         labels = np.asarray([str(v) for v in t["splits"]["test"]["label"]])
         for model in _scored_models(exp, p["models"], task):
-            emb = _stored(exp, model, task, field)
+            emb = _stored(exp, model, task, "text")
             values = fidelity(emb, labels, n_pairs=int(f["n_pairs"]), seed=int(f.get("seed", 0)),
                               same_above=float(f["same_above"]), different_below=float(f["different_below"]))
             i, j, cos = pair_cosines(emb, int(f["n_pairs"]), int(f.get("seed", 0)))
@@ -348,9 +347,10 @@ def polysemy_title(table: pd.DataFrame) -> str:
 
 def run_robustness(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """For each block: every model on the clean task and each noisy variant (main scores as records with
-    ``noise`` / ``rate``), cos(original, noisy) per text (``intrinsic.robustness``), and the per-item data
-    for paired tests (``{(model, task): ItemScores}``)."""
-    frames, rows, items, cosines = [], [], {}, {}
+    ``noise`` / ``rate``), how far noise moves each text's vector (``intrinsic.robustness``: mean cos(original,
+    noisy) and the change of pairwise similarities), and the per-item data for paired tests
+    (``{(model, task): ItemScores}``)."""
+    frames, rows, items = [], [], {}
     for block in p["robustness"].values():
         cleans = list(dict.fromkeys(c for c, _ in block["pairs"]))
         names = cleans + [n for _, n in block["pairs"]]
@@ -366,8 +366,7 @@ def run_robustness(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         frames.append(frame)
         for clean, name in block["pairs"]:
             c, z = exp.task(clean), exp.task(name)
-            field = "text" if "text" in c["splits"]["test"] else "sentence1"
-            fields = ("text",) if field == "text" else ("sentence1", "sentence2")
+            fields = ("text",) if "text" in c["splits"]["test"] else ("sentence1", "sentence2")
             orig = list(dict.fromkeys(t for f in fields for t in c["splits"]["test"][f]))
             mapping = {}
             for f in fields:
@@ -377,12 +376,10 @@ def run_robustness(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
                 a = np.asarray(exp.encoder(model, c).lookup(orig, "query"))
                 b = np.asarray(exp.encoder(model, z).lookup(noisy, "query"))
                 r = robustness(a, b)
-                au, bu = a / np.linalg.norm(a, axis=1, keepdims=True), b / np.linalg.norm(b, axis=1, keepdims=True)
-                cosines[model, name] = np.sum(au * bu, axis=1)
                 rows.append({"model": model, "task": name, "clean_task": clean, "noise": z["noise"]["kind"],
                              "rate": z["noise"]["rate"], "measured_rate": z["noise"]["measured_rate"],
                              "texts": len(orig), "unchanged texts": int(sum(x == y for x, y in zip(orig, noisy))), **r})
-    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows), {"items": items, "cosines": cosines}
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows), items
 
 
 def score_drops(scores: pd.DataFrame, items: dict, settings: dict) -> pd.DataFrame:
