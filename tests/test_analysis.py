@@ -32,6 +32,25 @@ def test_english_mean_skips_side_metrics_intrinsic_rows_and_other_languages(resu
     assert list(mean.index) == ["a", "b"]  # best first
 
 
+class _TaskTypes:
+    """Stands in for an Experiment: ``tasks`` and ``task`` read a dict of prepared task types."""
+
+    def __init__(self, types):
+        self.types = types
+
+    def tasks(self, wanted):
+        return list(self.types) if wanted is None else list(wanted)
+
+    def task(self, name):
+        return {"type": self.types[name]}
+
+
+def test_experiment_01_scores_only_tasks_with_a_main_score():
+    exp = _TaskTypes({"S": "sts", "R": "robustness", "C": "classification", "P": "polysemy", "B": "bitext_mining"})
+    assert arch.scored_tasks(exp, None) == ["S", "C", "B"]
+    assert arch.scored_tasks(exp, ["P", "C"]) == ["C"]
+
+
 def test_type_means_orders_types_and_keeps_cross_lingual_apart(results):
     table = type_means(results, ["b", "a"])
     assert list(table.columns) == ["sts", "classification", "cross-lingual"]

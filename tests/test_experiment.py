@@ -32,6 +32,9 @@ def test_evaluate_scores_every_task_and_writes_clone_independent_metrics(tiny_pr
     assert main.loc["ToyClassification", "metric"] == "accuracy"
     assert main.loc["ToyClassification", "value"] == 1.0  # the toy vectors separate the labels on axis 0
     assert main.loc["ToySTS", "metric"] == "cosine_spearman" and -1 <= main.loc["ToySTS", "value"] <= 1
+    assert "class_cosine_gap" not in set(results["metric"])  # intrinsic side rows only when asked for
+    side = exp.evaluate(["toy"], ["ToyClassification"], intrinsic=True, n_experiments=2)
+    assert {"class_cosine_gap", "anisotropy"} <= set(side.loc[~side["main"], "metric"])
     path = exp.write_metrics(results, ["toy"], tasks)
     text = path.read_text()
     payload = json.loads(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedlab.intrinsic import anisotropy, centered_anisotropy, fidelity, roc_auc, sense_separation
+from embedlab.intrinsic import anisotropy, centered_anisotropy, fidelity, pair_fidelity, roc_auc, sense_separation
 from embedlab.transforms import Centering
 
 
@@ -25,6 +25,8 @@ def test_fidelity_by_hand():
     assert got["same_above"] == 0.0 and got["different_below"] == 0.5
     assert got["auc"] == pytest.approx(0.5)  # 0.5 beats 0 but not 0.866
     assert (got["n_same"], got["n_different"]) == (1, 2)
+    # the same measures from the three pair cosines directly (a, b), (a, c), (b, c)
+    assert pair_fidelity([0.5, 0.0, np.sqrt(3) / 2], [True, False, False], 0.8, 0.3) == pytest.approx(got)
 
 
 def test_fidelity_auc_is_unchanged_by_a_narrow_band_while_thresholds_flip():

@@ -58,11 +58,6 @@ def _by_family(results, families, fams, task, metric):
     return out
 
 
-def _metric_mean(results, metric, language="en"):
-    rows = results[(results["metric"] == metric) & (results["language"] == language)]
-    return rows.groupby("model")["value"].mean()
-
-
 def _missing(what):
     return "not testable here", f"this run has no {what} (add it to params.yaml and rerun)"
 
@@ -163,23 +158,11 @@ def assess_c07(results, families, datasets=None, extras=None):
                          "class pairs below 0.3 (" + ", ".join(
                              f"`{r['model']}` {r['same_above']:.0%}/{r['different_below']:.0%}" for r in rows)
                          + f"), while cosine orders same-class above different-class pairs with ROC AUC "
-                         f"{min(r['auc'] for r in rows):.2f}–{best['auc']:.2f} (best `{best['model']}`). The thresholds "
-                         "test where a model's band of cosines lies (median different-class cosine "
+                         f"{min(r['auc'] for r in rows):.2f}–{best['auc']:.2f} (best `{best['model']}`). Absolute thresholds are "
+                         "ill-posed under anisotropy: they test where a model's band of cosines lies (median different-class cosine "
                          f"{min(r['different_median'] for r in rows):.2f}–{max(r['different_median'] for r in rows):.2f}), "
                          "not how well it separates classes; AUC is the scale-free measure")
-    same, diff = _metric_mean(results, "class_cosine_same"), _metric_mean(results, "class_cosine_different")
-    if same.empty:
-        return _missing("classification or clustering task")
-    meets = [m for m in same.index if same[m] > 0.8 and diff.get(m, 1.0) < 0.3]
-    parts = ", ".join(f"`{m}` {same[m]:.2f}/{diff[m]:.2f}" for m in same.index)
-    verdict = "supported" if meets else "contradicted"
-    aniso = _metric_mean(results, "anisotropy")
-    spread = (f" (mean cosine of random pairs here: {aniso.min():.2f} to {aniso.max():.2f})" if not aniso.empty else "")
-    return verdict, (f"same-class / different-class mean cosine on the English classification and clustering "
-                     f"test sets: {parts}. {len(meets)} of {len(same)} models meet both thresholds. Absolute "
-                     "cosine thresholds are ill-posed under anisotropy: each model's cosines sit in its own band"
-                     f"{spread}, so the same class structure passes or fails by where that band lies; the gap "
-                     "between same- and different-class cosine is the comparable quantity")
+    return _missing(f"fidelity measurement in {INTRINSIC_EXPERIMENT}")
 
 
 DIMENSION_EXPERIMENT = "02_dimension_scaling"
@@ -193,7 +176,7 @@ def assess_c08(results, families, datasets=None, extras=None):
     exp02 = _experiment_rows(results, DIMENSION_EXPERIMENT)
     top = exp02[exp02["metric"] == "pca_variance_top20"].groupby("model")["value"].first()
     if top.empty:
-        return _assess_c08_intrinsic(results)
+        return _missing(f"variance profile in {DIMENSION_EXPERIMENT}")
     native = exp02[(exp02.get("method") == "native") & exp02["main"].astype(bool) & exp02["value"].notna()
                    & (exp02["task_type"] != "clustering")]
     quality = native.groupby("model")["value"].mean()
@@ -215,21 +198,6 @@ def assess_c08(results, families, datasets=None, extras=None):
                      f"components; shares range {top.min():.0%}–{top.max():.0%}. At equal dimension (quality / top-20 "
                      "share, better model first): " + ("; ".join(same) or "no two models share a size")
                      + ". A good embedding here spreads its variance; > 85% in 20 components describes the weaker models")
-
-
-def _assess_c08_intrinsic(results):
-    pca = _metric_mean(results, "pca_variance_top20")
-    overall = english_mean(results)
-    quality = {m: overall[m] for m in pca.index if m in overall.index}
-    if not quality:
-        return _missing("English task")
-    best = max(quality, key=quality.get)
-    over = [m for m in pca.index if pca[m] > 0.85]
-    verdict = "supported" if pca[best] > 0.85 else "contradicted"
-    return verdict, (f"the best model `{best}` puts {pca[best]:.0%} of its variance in the top 20 principal "
-                     f"components; models above 85%: {', '.join(f'`{m}` {pca[m]:.0%}' for m in over) or 'none'}. "
-                     "The share held by 20 components depends on the dimension (20 of 50 for a 50-d model, 20 of "
-                     "768 for a 768-d one), so it is not compared across models of different dimension here")
 
 
 def assess_c17(results, families, datasets=None, extras=None):
@@ -346,18 +314,7 @@ def assess_c09(results, families, datasets=None, extras=None):
                              f"{k} {v:.1%}" for k, v in sim.items())
                          + f". Claimed bound 15% (on the vector move). The main score on noisy test texts is measurably "
                          f"lower in {len(lowered)} of {len(drops)} (model, task, kind) cells at 10% (paired bootstrap)")
-    cosines, _ = _task_values(results, "RobustnessWordOrder", "cosine_orig_noisy")
-    moved = {m: 1.0 - v for m, v in cosines.items() if families.get(m) in CONTEXTUAL_FAMILIES}
-    if not moved:
-        return _missing("RobustnessWordOrder task with a contextual model")
-    worst = max(moved, key=moved.get)
-    # Only the word-order half of the claim is tested: it can at most be 'partly' supported.
-    verdict = "partly" if moved[worst] < 0.15 else "contradicted"
-    return verdict, (f"word-order noise only (10% of words moved by adjacent swaps; synonym replacement not "
-                     f"tested): a text and its noisy version have cosine >= {1 - moved[worst]:.3f} for every "
-                     f"contextual model (largest move {moved[worst]:.1%}, `{worst}`; claimed bound 15%); "
-                     "static bag-of-words models are order-blind (cosine 1 by construction). 'partly' until "
-                     "synonym replacement is tested")
+    return _missing(f"noise measurement in {INTRINSIC_EXPERIMENT}")
 
 
 def assess_c12(results, families, datasets=None, extras=None):

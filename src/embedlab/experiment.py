@@ -96,14 +96,14 @@ class Experiment:
         return LookupEncoder(embeddings_dir(), model, task["name"], transform=transform,
                              expected_task_checksum=task["checksum"])
 
-    def evaluate(self, models: list[str], tasks: list[str], transform=None, intrinsic: bool = True,
+    def evaluate(self, models: list[str], tasks: list[str], transform=None, intrinsic: bool = False,
                  progress: bool = True, **options) -> pd.DataFrame:
         """Score every (model, task) from stored embeddings through mteb; one row per metric.
 
         ``transform``: a fitted ``transforms.Transform`` applied to every role of every task (the
-        caller fits it once, on calibration vectors). With ``intrinsic``, each task also gets the
-        intrinsic measures of its embeddings (class-cosine gap, PCA variance, anisotropy) as extra
-        rows with ``main=False``. Main records carry ``ci_low`` / ``ci_high`` (``evaluate.score_task``,
+        caller fits it once, on calibration vectors). With ``intrinsic`` (off by default; experiment 04
+        studies these measures on their own), each task also gets the intrinsic measures of its embeddings
+        (class-cosine gap, PCA variance, anisotropy) as extra rows with ``main=False``. Main records carry ``ci_low`` / ``ci_high`` (``evaluate.score_task``,
         settings in ``bootstrap_settings``); a model on a language it does not cover gets NaN records
         with an ``na_reason`` (``coverage.na_reason``). ``progress``: a bar over the models (callers
         that loop over many small calls show their own). ``options`` go to ``evaluate.score_task``.

@@ -100,7 +100,12 @@ def fidelity(emb, labels, n_pairs: int = 50_000, seed: int = 0, same_above: floa
     if len(labels) != len(emb):
         raise EmbedlabError(f"{len(emb)} embeddings but {len(labels)} labels", "pass one label per row")
     i, j, cos = pair_cosines(emb, n_pairs, seed)
-    same = labels[i] == labels[j]
+    return pair_fidelity(cos, labels[i] == labels[j], same_above, different_below)
+
+
+def pair_fidelity(cos, same, same_above: float = 0.8, different_below: float = 0.3) -> dict[str, float]:
+    """``fidelity`` from pair cosines already computed (``pair_cosines``) and whether each pair is same-class."""
+    cos, same = np.asarray(cos), np.asarray(same, dtype=bool)
     return {"same_median": float(np.median(cos[same])) if same.any() else float("nan"),
             "different_median": float(np.median(cos[~same])) if (~same).any() else float("nan"),
             "same_above": float(np.mean(cos[same] > same_above)) if same.any() else float("nan"),

@@ -19,6 +19,12 @@ def _difference(row) -> str:
     return f"{row['difference']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
 
 
+def scored_tasks(exp, tasks: list[str] | None) -> list[str]:
+    """The tasks of ``tasks`` (via ``exp.tasks``; None: every default-size task) that have a main score to
+    compare architectures on. Intrinsic tasks (robustness, polysemy) are experiment 04's study and are left out."""
+    return [t for t in exp.tasks(tasks) if exp.task(t)["type"] not in INTRINSIC_TYPES]
+
+
 def ranking_sentences(separated: pd.DataFrame, top: int = 5) -> list[str]:
     """"A beats B" only where the paired interval of the difference excludes zero; otherwise "not separated"."""
     out = []
@@ -173,25 +179,6 @@ def speed_title(frame: pd.DataFrame) -> str:
         return f"{best['model']} is both the best and the fastest model"
     return (f"{fastest['model']} encodes {fastest['texts_per_second'] / best['texts_per_second']:.0f}× faster "
             f"than {best['model']} at {fastest['quality'] - best['quality']:+.3f} mean score")
-
-
-INTRINSIC_METRICS = {
-    "class_cosine_same": "same-class cosine",
-    "class_cosine_different": "different-class cosine",
-    "pca_variance_top20": "variance in top-20 PCs",
-    "anisotropy": "mean random-pair cosine",
-    "cosine_orig_noisy": "cosine(text, 10%-shuffled text)",
-    "similarity_change": "relative similarity change under noise",
-}
-
-
-def intrinsic_table(results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
-    """Model × intrinsic measure, each averaged over the English tasks that define it."""
-    rows = results[results["metric"].isin(list(INTRINSIC_METRICS)) & (results["language"] == "en")]
-    table = rows.pivot_table(index="model", columns="metric", values="value", aggfunc="mean")
-    table = table.reindex(index=[m for m in models if m in table.index],
-                          columns=[c for c in INTRINSIC_METRICS if c in table.columns])
-    return table.rename(columns=INTRINSIC_METRICS)
 
 
 def pooling_table(by_type: pd.DataFrame, pooling_groups: dict[str, dict[str, str]]) -> pd.DataFrame:

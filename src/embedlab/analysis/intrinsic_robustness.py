@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmbedlabError
-from ..intrinsic import anisotropy, centered_anisotropy, fidelity, pair_cosines, robustness, sense_separation
+from ..intrinsic import anisotropy, centered_anisotropy, pair_cosines, pair_fidelity, robustness, sense_separation
 from ..params import noisy_names
+from ..tasks import NOISED_FIELDS
 from ..transforms import Centering
 
 
@@ -99,7 +100,7 @@ def _scored_models(exp, models, task) -> list[str]:
 # ---- fidelity (C07)
 
 def run_fidelity(exp, p: dict) -> tuple[pd.DataFrame, dict]:
-    """Per (model, labelled task): ``intrinsic.fidelity`` as records, and the pair cosines of each for the
+    """Per (model, labelled task): ``intrinsic.fidelity`` (from one set of pair cosines) as records, and the pair cosines of each for the
     distribution figure (``{(model, task): (cosines, same)}``)."""
     f = p["fidelity"]
     rows, cosines = [], {}
@@ -108,10 +109,10 @@ def run_fidelity(exp, p: dict) -> tuple[pd.DataFrame, dict]:
         labels = np.asarray([str(v) for v in t["splits"]["test"]["label"]])
         for model in _scored_models(exp, p["models"], task):
             emb = _stored(exp, model, task, "text")
-            values = fidelity(emb, labels, n_pairs=int(f["n_pairs"]), seed=int(f.get("seed", 0)),
-                              same_above=float(f["same_above"]), different_below=float(f["different_below"]))
             i, j, cos = pair_cosines(emb, int(f["n_pairs"]), int(f.get("seed", 0)))
-            cosines[model, task] = (cos, labels[i] == labels[j])
+            same = labels[i] == labels[j]
+            cosines[model, task] = (cos, same)
+            values = pair_fidelity(cos, same, float(f["same_above"]), float(f["different_below"]))
             rows.append({"model": model, "task": task, "task_type": t["type"], "language": t["language"], **values})
     return pd.DataFrame(rows), cosines
 
@@ -366,7 +367,7 @@ def run_robustness(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         frames.append(frame)
         for clean, name in block["pairs"]:
             c, z = exp.task(clean), exp.task(name)
-            fields = ("text",) if "text" in c["splits"]["test"] else ("sentence1", "sentence2")
+            fields = NOISED_FIELDS[c["type"]]
             orig = list(dict.fromkeys(t for f in fields for t in c["splits"]["test"][f]))
             mapping = {}
             for f in fields:

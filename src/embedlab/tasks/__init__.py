@@ -30,12 +30,12 @@ from .naming import SAMPLE_SUFFIX, base_name, prepared_name, task_label
 from .prepare import (available_tasks, default_tasks, load_prepared, prepare_task, prepare_tasks, task_spec,
                       texts_to_embed)
 from .sampling import DEFAULT_SIZES, group_rows, per_label_rows, sample_retrieval, sample_task, seeded_rng
-from .noise import (KEY_NEIGHBOURS, changed_share, char_noise, n_changes, noisy_splits, shuffle_words, swap_words,
-                    synonym_replace, typo_words)
+from .noise import (KEY_NEIGHBOURS, NOISED_FIELDS, changed_share, char_noise, n_changes, noisy_splits, shuffle_words,
+                    swap_words, synonym_replace, typo_words)
 
 __all__ = [
     "CATALOG", "DEFAULT_SIZES", "SAMPLE_SUFFIX", "available_tasks", "base_name", "default_tasks", "EMBEDDED_TASKS",
     "STANDARD_TASKS", "TaskSpec", "declare", "default_assets_dir", "load_prepared", "mteb_task_spec",
-    "per_label_rows", "prepare_task", "group_rows", "sample_task", "KEY_NEIGHBOURS", "changed_share", "char_noise",
+    "per_label_rows", "prepare_task", "group_rows", "sample_task", "KEY_NEIGHBOURS", "NOISED_FIELDS", "changed_share", "char_noise",
     "n_changes", "noisy_splits", "shuffle_words", "swap_words", "synonym_replace", "typo_words", "prepare_tasks", "prepared_name", "register", "sample_retrieval", "seeded_rng", "swap_adjacent_words", "task_label", "task_spec", "texts_to_embed",
 ]
