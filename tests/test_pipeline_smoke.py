@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from embedlab.analysis.results import INTRINSIC_TYPES
+
 TINY_TASKS = ["LeeDocSimilarity", "MRPolarity", "BrownGenreClustering", "RottenTomatoesPlotRetrieval",
               "HSKBitextMining", "RobustnessWordOrder", "WordNetPolysemy", "STSBenchmark", "MRPC"]
 TINY_MODELS = ["all-MiniLM-L6-v2", "minilm-bert-cls", "glove-6b-50d"]
@@ -99,7 +101,7 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     assert [index[n]["base_name"] for n in defaults] == TINY_TASKS
     assert {"STSBenchmark-sample", "MRPC-sample", "STSBenchmark"} <= set(index)  # + STS-B at full size
     # ... except the intrinsic tasks (robustness, polysemy), which are experiment 04's
-    with_main = [t for t in defaults if index[t]["type"] not in ("robustness", "polysemy")]
+    with_main = [t for t in defaults if index[t]["type"] not in INTRINSIC_TYPES]
     assert {"RobustnessWordOrder", "WordNetPolysemy"} <= set(defaults) - set(with_main)
     assert scored == {(m, t) for m in TINY_MODELS for t in with_main}
     prov = metrics["provenance"]

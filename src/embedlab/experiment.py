@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.std import tqdm
 
-from .analysis.results import summary
+from .analysis.results import INTRINSIC_TYPES, summary
 from .errors import EmbedlabError
 from .params import experiment_group, load_params
 from .paths import embeddings_dir, figures_dir, metrics_path, from_root, relative_to_root, tasks_dir
@@ -123,7 +123,7 @@ class Experiment:
                     from .coverage import na_records
 
                     scored = na_records(task, model, reason)
-                elif task["type"] in ("robustness", "polysemy"):
+                elif task["type"] in INTRINSIC_TYPES:
                     scored = intrinsic_records(task, encoder, model)
                 else:
                     scored, self.items[model, name] = score_task(task, encoder, model, **options)
