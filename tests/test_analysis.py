@@ -108,3 +108,46 @@ def test_chance_table_puts_the_floor_under_the_scores():
         rec("b", "K", "clustering", 0.2, main=False, metric="v_measure_chance")])
     table = arch.chance_table(rows, ["a", "b"])
     assert list(table.index) == ["a", "b", "(chance level)"] and table.loc["(chance level)", "K"] == pytest.approx(0.2)
+
+
+# -- models that give the same vectors count once ------------------------------------------------------
+
+SAME = [{"models": ["a", "a2"], "label": "a = a2", "max_abs_difference": 3e-8, "tasks": 2, "tolerance": 1e-5}]
+
+
+def test_coinciding_models_are_one_entry_of_the_ranking():
+    ranking, names = arch.merged_ranking(["b", "a2", "a", "c"], SAME)
+    assert ranking == ["b", "a2", "c"]  # the better-ranked member stands for the group
+    separated = pd.DataFrame([{"better": "b", "worse": "a2"}, {"better": "a2", "worse": "c"}])
+    assert arch.named(separated, names).to_dict(orient="list") == {"better": ["b", "a = a2"], "worse": ["a = a2", "c"]}
+    assert arch.merged_ranking(["b", "a"], None) == (["b", "a"], {})
+
+
+def test_headline_and_interpretation_name_coinciding_models_together(results):
+    both = pd.concat([results, results[results["model"] == "a"].assign(model="a2")], ignore_index=True)
+    separated = pd.DataFrame([{"better": "a = a2", "worse": "b", "difference": 0.1, "ci_low": 0.05, "ci_high": 0.15,
+                               "separated": True}])
+    line = arch.headline(both, separated, SAME)
+    assert "top three: a = a2 0.633" in line and line.count("a2") == 2  # one entry, and the note on it
+    assert "1 of 1 adjacent pairs of the full ranking (a = a2: identical vectors, one entry) are separated" in line
+    pooling = pd.DataFrame([{"group": "W", "best": "x", "variant": "y", "best model": "a", "variant model": "a2",
+                             "difference": 0.0, "ci_low": -0.001, "ci_high": 0.001, "separated": False}])
+    text = arch.interpretation(both, {"a": "contrastive", "a2": "bert", "b": "static"}, {}, separated,
+                               pd.DataFrame(), pooling, groups=SAME)
+    assert "`a` and `a2` produce the same vectors" in text and "counts each such group once" in text
+    assert "**Overall (mean main score over 3 English tasks, 95% interval):** `a = a2` (contrastive)" in text
+    assert "bert: `a = a2`" in text  # the other family's best is the same model: named as the group
+    assert "x − y +0.000 [-0.001, +0.001] (not separated) (the same vectors)" in text
+
+
+class _Compare:
+    def compare(self, a, b, tasks):
+        return {"difference": 0.01, "ci_low": -0.01, "ci_high": 0.03}
+
+
+def test_type_leaders_never_pits_a_model_against_its_copy(results):
+    both = pd.concat([results, results[results["model"] == "b"].assign(model="b2")], ignore_index=True)
+    groups = [{"models": ["b", "b2"], "label": "b = b2", "max_abs_difference": 0.0, "tasks": 2, "tolerance": 1e-5}]
+    leaders = arch.type_leaders(_Compare(), both, ["a", "b", "b2"], groups).set_index("task type")
+    # classification: b 0.9 = b2 0.9 > a 0.5 -> the leader is the group, the runner-up a (not b2)
+    assert leaders.loc["classification", "leader"] == "b = b2" and leaders.loc["classification", "runner-up"] == "a"

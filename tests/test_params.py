@@ -80,3 +80,15 @@ def test_robustness_blocks_expand_to_the_noisy_variants_data_noise_asks_for(tmp_
                           "STSBenchmark-sample-noisy-typo20"]
     with pytest.raises(EmbedlabError, match="robustness' must map block names"):
         experiment_runs({"models": [], "tasks": [], "robustness": {"en": ["m1"]}}, "x")
+
+
+def test_in_domain_fits_and_rescoring_tasks_are_encoded_for_the_models_they_name():
+    from embedlab.params import experiment_runs
+
+    group = {"models": ["a", "b"], "tasks": ["T"], "calibration": "C",
+             "in_domain_calibration": {"T": {"task": "T-train", "models": ["a"]}, "U": "U-train"},
+             "rescoring": {"tasks": ["R"], "models": ["b"]}}
+    runs = experiment_runs(group, "g")
+    assert runs == {"a": ["T", "C", "T-train", "U-train"], "b": ["T", "C", "U-train", "R"]}
+    with pytest.raises(EmbedlabError, match="in_domain_calibration.T' must be a task name or"):
+        experiment_runs(dict(group, in_domain_calibration={"T": {"task": "T-train", "models": "a"}}), "g")

@@ -32,8 +32,9 @@ def tiny_params(repo_params: dict) -> dict:
     params["data"] = dict(params["data"], scale=0.02, tasks=TINY_TASKS, full_size=full, keep_corpus=[],
                           noise={"rates": [0.1, 0.2], "tasks": {"STSBenchmark": ["synonym", "typo"]}})
     params["models"] = {m: params["models"][m] for m in TINY_MODELS + [WEIGHT_VARIANT]}
-    params["throughput"] = dict(params["throughput"], texts=32, repeats=1, memory=["all-MiniLM-L6-v2", WEIGHT_VARIANT])
-    group = dict(params["architecture_comparison"], models=TINY_MODELS, n_experiments=1)
+    params["throughput"] = dict(params["throughput"], texts=32, rounds=2, references={WEIGHT_VARIANT: "all-MiniLM-L6-v2"},
+                                memory=["all-MiniLM-L6-v2", WEIGHT_VARIANT])
+    group = dict(params["architecture_comparison"], models=TINY_MODELS, tasks=None, n_experiments=1)
     group["pooling_groups"] = {"MiniLM weights": {"sentence-transformers": "all-MiniLM-L6-v2", "CLS": "minilm-bert-cls"}}
     params["architecture_comparison"] = group
     # Validation on one full-size task (STS-B, 1,379 pairs): the published-score path end to end.
@@ -47,18 +48,20 @@ def tiny_params(repo_params: dict) -> dict:
         tasks=["STSBenchmark-sample", "MRPolarity", "MRPC-sample", "BrownGenreClustering"],
         dims_by_type={"classification": [8], "clustering": [8]}, calibration="RottenTomatoesPlotRetrieval",
         random_projection_spread={"dim": 4, "seeds": [0, 1]}, same_recipe={"small": "glove-6b-50d", "large": "all-MiniLM-L6-v2"},
-        zoo=["glove-6b-50d", "all-MiniLM-L6-v2"], n_experiments=1,
+        zoo=["glove-6b-50d", "all-MiniLM-L6-v2"], n_experiments=1, in_domain_calibration={},
         search=dict(params["dimension_scaling"]["search"], model="all-MiniLM-L6-v2", single_queries=5, batch=10,
                     repeats=1, min_corpus=20))
     q = params["quantization_tradeoffs"]
     params["quantization_tradeoffs"] = dict(
         q, models=["all-MiniLM-L6-v2", "glove-6b-50d"], precisions=["float32", "float16", "int8", "binary"],
         tasks=["STSBenchmark-sample", "MRPC-sample", "MRPolarity", "RottenTomatoesPlotRetrieval"],
-        calibration="LeeDocSimilarity", rescoring=dict(q["rescoring"], tasks=["RottenTomatoesPlotRetrieval"], multipliers=[1, 2]),
+        calibration="LeeDocSimilarity", rescoring=dict(q["rescoring"], tasks=["RottenTomatoesPlotRetrieval"], multipliers=[1, 2],
+                                                       report_multiplier=2, models=None),
         search=dict(q["search"], single_queries=5, batch=10, repeats=1, min_corpus=20),
         frontier=dict(q["frontier"], dims=[4, 8]), n_experiments=1,
         weights={"tasks": ["STSBenchmark-sample"], "variants": {WEIGHT_VARIANT: "all-MiniLM-L6-v2"}},
-        cache=dict(q["cache"], task="STSBenchmark-sample", pool=10, stream=30, skews=[0.5, 1.5], maxsize=5),
+        cache=dict(q["cache"], task="STSBenchmark-sample", pool=10, warmup=30, stream=30, skews=[0.5, 1.5], maxsize=5,
+                   repeats=1, unseen_shares=[0.0, 0.2]),
         int8_diagnosis={"model": "all-MiniLM-L6-v2", "task": "STSBenchmark-sample", "texts": 4})
     i = params["intrinsic_robustness"]
     params["intrinsic_robustness"] = dict(
@@ -92,7 +95,17 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     dvc = [sys.executable, "-m", "dvc"]
     _run([*dvc, "init", "--no-scm", "-q"], project, env)
     _run([*dvc, "repro"], project, env)
+    check_outputs(project, repo_params)
+    status = _run([*dvc, "status"], project, env)
+    assert "changed" not in status and "modified" not in status, status
+    # Nothing under data/ records where the clone lives.
+    for path in (project / "data/tasks").glob("*.json"):
+        assert str(tmp_path) not in path.read_text(), f"{path.name} records an absolute path"
+    check_notebook_by_hand(project, monkeypatch)
 
+
+def check_outputs(project: Path, repo_params: dict) -> None:
+    """What the tiny pipeline wrote: every experiment's records, figures, pages and the ledger."""
     metrics = json.loads((project / "reports/metrics/01_architecture_comparison.json").read_text())
     scored = {(r["model"], r["task"]) for r in metrics["results"]}
     # experiment 01 scores the default-size variants: the cut standard tasks under <Name>-sample ...
@@ -103,10 +116,12 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     # ... except the intrinsic tasks (robustness, polysemy), which are experiment 04's
     with_main = [t for t in defaults if index[t]["type"] not in INTRINSIC_TYPES]
     assert {"RobustnessWordOrder", "WordNetPolysemy"} <= set(defaults) - set(with_main)
-    assert scored == {(m, t) for m in TINY_MODELS for t in with_main}
+    # ... and STS-B at full size instead of its sample (architecture_comparison.full_size)
+    full = {f"{t}-sample": t for t in repo_params["architecture_comparison"]["full_size"]}
+    assert scored == {(m, full.get(t, t)) for m in TINY_MODELS for t in with_main}
     prov = metrics["provenance"]
     assert set(prov["models"]) == set(TINY_MODELS)
-    assert all(prov["datasets"][t].get("checksum") for t in with_main)
+    assert all(prov["datasets"][full.get(t, t)].get("checksum") for t in with_main)
     assert prov["libraries"]["mteb"] and prov["wall_time_seconds"] > 0
     figures = sorted(p.name for p in (project / "reports/figures/01_architecture_comparison").glob("*.png"))
     assert figures == ["heatmap_main_scores.png", "pooling_variants.png", "quality_vs_throughput.png"]
@@ -134,7 +149,9 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
     assert ("glove-6b-50d", "binary", "MRPC-sample") in scored and ("all-MiniLM-L6-v2", "int8", "STSBenchmark-sample") in scored
     variant = next(r for r in quant["weights"] if r["model"] == WEIGHT_VARIANT)
     assert variant["reference"] == "all-MiniLM-L6-v2" and 0.9 < variant["cosine to reference"] <= 1.0
-    assert len(quant["cache"]) == 2 and all(0 <= r["hit rate"] <= 1 for r in quant["cache"])
+    # per skew: a cold and a warm stream, and a warm one with 20% never-seen queries
+    assert len(quant["cache"]) == 6 and all(0 <= r["hit rate"] <= 1 for r in quant["cache"])
+    assert ("glove-6b-50d", "binary centred", "MRPC-sample") in scored and quant["margin_retention"]
     assert len(quant["int8_diagnosis"]["layers"]) == 6  # MiniLM-L6's FFN output layers
     assert {"weight_precision.png", "cache_qps.png", "compression_frontier.png"} <= {
         p.name for p in (project / "reports/figures/03_quantization_tradeoffs").glob("*.png")}
@@ -156,17 +173,15 @@ def test_dvc_repro_on_tiny_params(tmp_path, root, mirror, repo_params, monkeypat
         # library when a page has a mermaid diagram, which none has)
         assert "data:image/png;base64" in page and not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', page)
         assert 'class="jp-Mermaid' not in page
-    status = _run([*dvc, "status"], project, env)
-    assert "changed" not in status and "modified" not in status, status
-    # Nothing under data/ records where the clone lives.
-    for path in (project / "data/tasks").glob("*.json"):
-        assert str(tmp_path) not in path.read_text(), f"{path.name} records an absolute path"
 
+
+def check_notebook_by_hand(project: Path, monkeypatch) -> None:
     # The source notebook, run by hand with its kernel in notebooks/ (no papermill parameters): the
     # repository root and the params are found from there, and the scores are the pipeline's.
     import nbformat
     from nbclient import NotebookClient
 
+    metrics = json.loads((project / "reports/metrics/01_architecture_comparison.json").read_text())
     nb = nbformat.read(project / "notebooks/01_architecture_comparison.ipynb", as_version=4)
     monkeypatch.setenv("PYTHONPATH", str(project / "src"))
     monkeypatch.delenv("EMBEDLAB_ROOT", raising=False)

@@ -143,9 +143,31 @@ def test_weight_footprint_says_what_it_measured(tiny_bert, cache_dir):
     assert sizes["onnx file", "onnx-int8", None]["files"] == ["model.int8.onnx"]
     assert ("state dict saved by torch.save", "torch-dynamic-int8", None) in sizes
     assert sizes["state dict saved by torch.save", "fp32", 0.5]["sparsity"] == pytest.approx(0.5, abs=0.01)
+    # torch models also get the bytes of their state dict, so int8 and fp32 sizes compare one file type
+    int8 = sizes["state dict saved by torch.save", "torch-dynamic-int8", None]
+    assert fp32["state_dict_bytes"] > 0 and int8["state_dict_bytes"] == int8["bytes"]  # tiny model: int8 packs bigger
+    pruned = sizes["state dict saved by torch.save", "fp32", 0.5]
+    assert 0 < pruned["parameter_sparsity"] < pruned["sparsity"]
 
 
 def test_peak_memory_is_measured_in_a_fresh_process(tiny_bert, cache_dir):
     record = peak_memory(spec_of(tiny_bert), TEXTS, cache_dir=cache_dir, threads=1)
     assert 0 < record["rss_imports_mb"] <= record["rss_load_mb"] <= record["rss_encode_mb"]
     assert record["method"] == "peak RSS (VmHWM) of a fresh process" and record["n_texts"] == len(TEXTS)
+
+
+def test_pruning_counts_zeros_of_linear_weights_and_of_all_parameters():
+    """65% of the Linear weights is a smaller share of all parameters once the embedding table counts."""
+    import torch
+
+    from embedlab.encoders.precision import linear_sparsity, parameter_sparsity, prune_linear
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 4), torch.nn.Linear(4, 4))
+    with torch.no_grad():
+        for layer in module[1:]:
+            layer.bias.fill_(1.0)  # no zero biases: only pruned weights are zeros
+    assert prune_linear(module, 0.5) == 0.5  # 16 of the 32 Linear weights
+    assert linear_sparsity(module) == 0.5
+    # 16 zeros over 40 embedding + 32 weight + 8 bias parameters
+    assert parameter_sparsity(module) == 16 / 80

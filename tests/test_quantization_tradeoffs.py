@@ -9,6 +9,7 @@ import yaml
 
 from conftest import _vector
 from embedlab import Experiment
+from embedlab.analysis import quantization_margin as qm
 from embedlab.analysis import quantization_tradeoffs as qt
 from embedlab.errors import EmbedlabError
 from embedlab.quantization import Int8, ScalarQuantization, rescore_search
@@ -68,7 +69,7 @@ def exp(tiny_project):
     ({"tasks": ["ToySTS", "NoSuchTask"]}, "tasks not prepared: NoSuchTask"),
     ({"tasks": ["ToySTS", "ToyClassification"]}, "calibration task ToyClassification is also evaluated"),
     ({"precisions_by_type": {"sts-ish": ["float32"]}}, "not a task type"),
-    ({"rescoring": {"precisions": ["float16"]}}, "unknown precision 'float16' (fix: use some of: int8, binary)"),
+    ({"rescoring": {"precisions": ["float16"]}}, "unknown precision 'float16' (fix: use some of: int8, binary, binary centred)"),
     ({"rescoring": {"tasks": ["ToySTS"]}}, "ToySTS, which is not a retrieval task"),
     ({"search": {"model": "other"}}, "search.model 'other' is not one of its models"),
     ({"rescoring": {"tasks": ["ToyRetrieval2"]}}, "the store does not hold for toy"),
@@ -109,13 +110,14 @@ def test_retention_is_against_float32_and_records_say_what_was_scored(exp):
     base = main[main["variant"] == "float32"].set_index("task")["value"]
     np.testing.assert_allclose(main["retention"], main["value"] / main["task"].map(base).to_numpy())
     assert (main[main["variant"] == "float32"]["retention"] == 1).all()
-    assert set(main["variant"]) == {"float32", "float16", "int8", "uint8", "int8 codes", "uint8 codes", "binary"}
+    assert set(main["variant"]) == {"float32", "float16", "int8", "uint8", "int8 codes", "uint8 codes", "binary",
+                                    "binary centred"}
     # the same buckets: dequantized int8 and uint8 score identically
     by = main.set_index(["variant", "task"])["value"]
     np.testing.assert_array_equal(by["int8"].sort_index(), by["uint8"].sort_index())
     bytes_ = main.drop_duplicates("variant").set_index("variant")["bytes_per_vector"]
     assert bytes_.to_dict() == {"float32": 24, "float16": 12, "int8": 6, "uint8": 6, "int8 codes": 6,
-                                "uint8 codes": 6, "binary": 1}
+                                "uint8 codes": 6, "binary": 1, "binary centred": 1}
     assert set(main["method"]) == {"native"} and set(main["dim"]) == {6}
     table = qt.retention_table(results)
     assert table.loc["float32", "mean over types"] == 1.0 and list(table.index)[0] == "float32"
@@ -187,23 +189,26 @@ def test_nested_pca_is_the_pca_fitted_at_that_dimension():
 
 def test_frontier_recipes_are_labelled_and_the_smallest_within_a_level_is_found(exp):
     p = qt.plan(exp)
-    results, _ = qt.run_precisions(exp, p, progress=False)
-    frontier = qt.run_frontier(exp, p, results, progress=False)
+    results, items = qt.run_precisions(exp, p, progress=False)
+    frontier = qt.run_frontier(exp, p, results, progress=False, items=items)
     main = frontier[frontier["main"]]
+    assert ("toy", "truncation-2 binary", main["task"].iloc[0]) in items  # the frontier's per-item data joins A's
     assert sorted(set(zip(main["method"], main["dim"], main["precision"]))) == sorted(
         (m, d, q) for m in ("truncation", "pca_inductive") for d in (2, 4) for q in ("float32", "int8", "binary"))
     assert set(main[main["precision"] == "binary"]["bytes_per_vector"]) == {1}
     assert set(main[(main["precision"] == "int8") & (main["dim"] == 4)]["bytes_per_vector"]) == {4}
-    frame = qt.recipe_frame(results, frontier)
-    table = qt.smallest_recipes(frame)
+    both = qm.with_chance(exp, pd.concat([results, frontier], ignore_index=True))
+    frame = qm.margin_frame(both, items, {"n_resamples": 100, "seed": 0}, set(p["frontier"]["tasks"]))
+    table = qm.smallest_recipes(frame)
     assert list(table["model"]) == ["every model", "toy"] * 2  # one row per task type and model, "every model" first
     for _, row in table.iterrows():
         part = frame[(frame["task_type"] == row["task type"]) & (frame["model"] == "toy")]
+        decide = part["ci_low"].fillna(part["margin retention"])
         for tag, level in (("1%", 0.99), ("5%", 0.95)):
-            assert row[f"within {tag}: bytes"] == part[part["retention"] >= level]["bytes"].min()
-            assert row[f"within {tag}: retention"] >= level
+            assert row[f"within {tag}: bytes"] == part[decide >= level]["bytes"].min()
+            assert row[f"within {tag}: interval low"] >= level
     front = qt.fronts(frame)
-    assert front.groupby(["task_type", "model"])["retention"].apply(lambda r: r.is_monotonic_increasing).all()
+    assert front.groupby(["task_type", "model"])["margin retention"].apply(lambda r: r.is_monotonic_increasing).all()
 
 
 def test_search_costs_are_ratios_to_float32_in_one_run(exp):
@@ -221,15 +226,16 @@ def test_search_costs_are_ratios_to_float32_in_one_run(exp):
 def test_the_smallest_recipe_for_every_model_holds_for_the_worst_model():
     rows = [("native float32", 24, 48, 1.0, 1.0), ("native int8", 6, 12, 0.995, 0.992),
             ("truncation-2 binary", 1, 1, 0.97, 0.90), ("truncation-4 int8", 4, 4, 0.99, 0.96)]
-    frame = pd.DataFrame([{"task_type": "sts", "model": m, "recipe": r, "bytes": (ba, bb)[i], "retention": (ra, rb)[i]}
+    frame = pd.DataFrame([{"task_type": "sts", "model": m, "recipe": r, "bytes": (ba, bb)[i],
+                           "margin retention": (ra, rb)[i], "ci_low": (ra, rb)[i]}
                           for r, ba, bb, ra, rb in rows for i, m in enumerate(("a", "b"))])
-    table = qt.smallest_recipes(frame).set_index("model")
+    table = qm.smallest_recipes(frame).set_index("model")
     assert table.loc["a", ["within 1%: recipe", "within 5%: recipe"]].tolist() == ["truncation-4 int8", "truncation-2 binary"]
     assert table.loc["b", ["within 1%: recipe", "within 5%: recipe"]].tolist() == ["native int8", "truncation-4 int8"]
     every = table.loc["every model"]
     assert every[["within 1%: recipe", "within 1%: bytes", "within 5%: recipe", "within 5%: bytes"]].tolist() == [
         "native int8", 12, "truncation-4 int8", 4]
-    assert every["within 5%: retention"] == 0.96 and every["float32 bytes"] == 48
+    assert every["within 5%: interval low"] == 0.96 and every["float32 bytes"] == 48
 
 
 def test_weight_label_says_how_the_weights_run():
@@ -242,8 +248,20 @@ def test_weight_label_says_how_the_weights_run():
     assert weight_label({"loader": "model2vec", "options": {"pca_dims": 64}}) == "static, distilled"
 
 
-def test_skew_for_is_the_smallest_measured_skew_reaching_the_speedup():
-    from embedlab.analysis.quantization_tradeoffs import skew_for
 
-    frame = pd.DataFrame({"skew": [0.5, 1.0, 1.5], "speed-up": [1.5, 5.2, 9.0]})
-    assert skew_for(frame) == 1.0 and skew_for(frame, 10) is None
+
+def test_rescoring_has_centred_binary_and_paired_intervals_over_queries(exp):
+    p = qt.plan(exp)
+    p["rescoring"]["precisions"] = ["binary", "binary centred"]
+    frame = qt.rescoring(exp, p)
+    exact = frame[frame["precision"] == "float32"]["value"].iloc[0]
+    large = frame[(frame["rescore_multiplier"] == 100) & (frame["rescore_against"] == "float32")]
+    # centred or not, every document a candidate re-ranked against float32 rows is float search
+    assert set(large["precision"]) == {"binary", "binary centred"} and (large["value"] == exact).all()
+    assert ((large["retention_ci_low"] == 1) & (large["retention_ci_high"] == 1)).all()  # identical per query
+    assert (frame["retention_ci_low"] <= frame["retention"] + 1e-12).all()
+    assert (frame["retention"] <= frame["retention_ci_high"] + 1e-12).all()
+    assert set(large["candidate_share"]) == {1.0} and frame["n_corpus"].iloc[0] == 8
+    assert p["rescoring"]["report_multiplier"] == 100  # 4 is not a listed multiplier: the largest is reported
+    text = qt.binary_by_model(frame)
+    assert text.startswith("toy ") and " → " in text

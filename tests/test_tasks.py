@@ -70,7 +70,8 @@ def test_every_record_is_complete():
     for name, spec in T.CATALOG.items():
         assert spec.name == name and T.task_spec(name) is spec
         assert spec.type in TASK_TYPES and spec.main_score == MAIN_METRICS[spec.type]
-        assert spec.splits == (("train", "test") if spec.type == "classification" else ("test",))
+        assert spec.splits == (("train",) if spec.fit_only else ("train", "test") if spec.type == "classification"
+                               else ("test",))
         assert spec.origin and spec.license and spec.language
         assert spec.source == ("package" if name in T.EMBEDDED_TASKS else "mirror")
         if spec.source == "mirror":  # the hub fallback is pinned

@@ -10,7 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import EmbedlabError
-from .schema import MAIN_METRICS, result_records
+from .schema import MAIN_METRICS, METRICS, result_records
+
+#: The ROC AUC of a score that knows nothing of the labels (every positive / negative pair order equally
+#: likely): the chance level of every AUC here (fidelity, polysemy). 1 is perfect separation.
+AUC_CHANCE = 0.5
 
 
 def class_cosine_gap(emb, labels) -> dict[str, float]:
@@ -119,6 +123,82 @@ def centered_anisotropy(emb, mean, n_pairs: int = 10_000, seed: int = 0) -> floa
     return anisotropy(x, n_pairs, seed)
 
 
+def pair_folds(n_pairs: int, n_folds: int = 2, seed: int = 0) -> np.ndarray:
+    """Fold id (0 .. n_folds - 1) of each of ``n_pairs`` pairs: a seeded permutation dealt round-robin,
+    so fold sizes differ by at most one."""
+    if n_folds < 2 or n_pairs < n_folds:
+        raise EmbedlabError(f"cannot split {n_pairs} pairs into {n_folds} folds", "use n_folds >= 2 and a task with more pairs")
+    fold = np.empty(n_pairs, dtype=np.int64)
+    fold[np.random.default_rng(seed).permutation(n_pairs)] = np.arange(n_pairs) % n_folds
+    return fold
+
+
+def crossfit_centering(first, second, texts_first, texts_second, n_folds: int = 2, seed: int = 0,
+                       fold=None) -> dict:
+    """Centre the two sides of a pair task with a mean fitted on held-out texts of the same task.
+
+    Pairs (``first[i]``, ``second[i]``: the stored vectors of ``texts_first[i]`` / ``texts_second[i]``) are
+    split into ``n_folds`` seeded folds (``pair_folds``). The vectors of fold k's pairs are centred
+    (``transforms.Centering``: minus the mean, re-normalised) with the mean of the distinct texts of the other
+    folds that do not occur in fold k, so no text (and no pair partner) enters the mean that centres it.
+    Every pair can then be scored, each with a mean from the task's own distribution.
+
+    Returns ``{"first", "second"}`` (centred rows, aligned with the input), ``"fold"`` (fold of each pair),
+    ``"held_out"`` (per fold, the distinct texts whose vectors were averaged) and ``"distinct"`` (the centred
+    vector of each distinct text of each fold, stacked: the texts as centred, for anisotropy). ``fold``: a
+    given fold per pair instead of the seeded split.
+    """
+    from .transforms import Centering
+
+    a, b = np.asarray(first, dtype=np.float32), np.asarray(second, dtype=np.float32)
+    texts_first, texts_second = list(texts_first), list(texts_second)
+    if a.shape != b.shape or len(texts_first) != len(a) or len(texts_second) != len(b):
+        raise EmbedlabError(f"pair sides do not align: {a.shape} / {b.shape} vectors, {len(texts_first)} / "
+                            f"{len(texts_second)} texts", "pass one vector and one text per pair on each side")
+    fold = pair_folds(len(a), n_folds, seed) if fold is None else np.asarray(fold, dtype=np.int64)
+    if len(fold) != len(a) or len(np.unique(fold)) < 2:
+        raise EmbedlabError(f"{len(fold)} fold ids for {len(a)} pairs, {len(np.unique(fold))} distinct",
+                            "give every pair a fold, at least two folds")
+    vector_of = {}
+    for texts, x in ((texts_first, a), (texts_second, b)):
+        for t, v in zip(texts, x):
+            vector_of.setdefault(t, v)
+    out_a, out_b = np.empty_like(a), np.empty_like(b)
+    held_out, distinct = [], []
+    for k in np.unique(fold):
+        inside = fold == k
+        own = {t for i in np.flatnonzero(inside) for t in (texts_first[i], texts_second[i])}
+        others = list(dict.fromkeys(t for i in np.flatnonzero(~inside) for t in (texts_first[i], texts_second[i])
+                                    if t not in own))
+        if not others:
+            raise EmbedlabError(f"fold {k} has no held-out text to fit its centring mean on",
+                                "use a task whose folds do not share every text")
+        centre = Centering().fit(np.stack([vector_of[t] for t in others]), source=f"pairs outside fold {k}")
+        out_a[inside], out_b[inside] = centre.apply(a[inside]), centre.apply(b[inside])
+        own_texts = list(dict.fromkeys(t for i in np.flatnonzero(inside) for t in (texts_first[i], texts_second[i])))
+        distinct.append(centre.apply(np.stack([vector_of[t] for t in own_texts])))
+        held_out.append(others)
+    return {"first": out_a, "second": out_b, "fold": fold, "held_out": held_out, "distinct": np.concatenate(distinct)}
+
+
+def row_cosines(a, b) -> np.ndarray:
+    """cos(a_i, b_i) for every row i (an all-zero row gives 0)."""
+    x, y = _unit(a), _unit(b)
+    return np.sum(x * y, axis=1)
+
+
+def max_abs_difference(a, b) -> float:
+    """The largest |difference| of any component of two sets of vectors after L2-normalising each row
+    (every measure here and every mteb score on them is unchanged by the length of a vector). ``inf`` when
+    the shapes differ (different dimensions are different vectors)."""
+    x, y = np.asarray(a), np.asarray(b)
+    if x.shape != y.shape:
+        return float("inf")
+    if x.size == 0:
+        return 0.0
+    return float(np.max(np.abs(_unit(x) - _unit(y))))
+
+
 def sense_separation(emb, lemmas, senses) -> dict[str, float]:
     """Do vectors of sentences (or of one word in them) that use a word in the same sense lie closer than
     those using it in different senses? Only pairs of the same word are compared.
@@ -169,6 +249,10 @@ def robustness(orig, noisy, n_pairs: int = 10_000, seed: int = 0,
       The floor keeps near-orthogonal pairs (s ~ 0) from dominating; with every |s| >= 0.1 it is
       exactly the mean relative change. (The claim under test: < 0.15 under 10% noise.)
     - ``similarity_abs_change``: the mean over the same pairs of |s' - s|.
+    - ``vector_move``: 1 - ``cosine_orig_noisy``, how far a text moves (the first reading of claim C09);
+      ``random_pair_cosine``: the mean of s over the same pairs (the original texts' anisotropy);
+      ``vector_move_relative``: ``vector_move`` / (1 - ``random_pair_cosine``), the move as a share of how
+      far apart unrelated texts of the task lie (1: noise moves a text as far as a random other text is).
 
     Pairs: all unordered pairs when there are at most ``n_pairs``, else a seeded sample.
     """
@@ -180,10 +264,15 @@ def robustness(orig, noisy, n_pairs: int = 10_000, seed: int = 0,
     s = np.sum(a[i] * a[j], axis=1)
     s_noisy = np.sum(b[i] * b[j], axis=1)
     change = np.abs(s_noisy - s)
+    cosine = float(np.mean(np.sum(a * b, axis=1)))
+    random_pair = float(np.mean(s))
     return {
-        "cosine_orig_noisy": float(np.mean(np.sum(a * b, axis=1))),
+        "cosine_orig_noisy": cosine,
         "similarity_change": float(np.mean(change / np.maximum(np.abs(s), min_abs_similarity))),
         "similarity_abs_change": float(np.mean(change)),
+        "vector_move": 1 - cosine,
+        "random_pair_cosine": random_pair,
+        "vector_move_relative": (1 - cosine) / (1 - random_pair) if random_pair < 1 else float("nan"),
     }
 
 
@@ -209,8 +298,9 @@ def intrinsic_records(task: dict, encoder, model_id: str, *, k: int = 20, n_pair
         values = {f"polysemy_{k}": v for k, v in sep.items()}
         main = MAIN_METRICS["polysemy"]
     elif kind == "robustness":
-        values = robustness(_vectors(encoder, test["original"]), _vectors(encoder, test["noisy"]),
-                            n_pairs=n_pairs, seed=seed)
+        moved = robustness(_vectors(encoder, test["original"]), _vectors(encoder, test["noisy"]),
+                           n_pairs=n_pairs, seed=seed)
+        values = {k: moved[k] for k in METRICS["robustness"]}
         main = MAIN_METRICS["robustness"]
     elif kind in ("classification", "clustering"):
         emb = _vectors(encoder, test["text"])

@@ -190,6 +190,11 @@ def check_experiment_models(params: dict) -> None:
     """
     registry, tasks = params["models"], params["data"]["tasks"]
     names = set(tasks) | {f"{t}-sample" for t in tasks}
+    for group in experiments(params):
+        outside = [t for t in full_size_tasks(params[group], group) if t not in (params["data"].get("full_size") or [])]
+        if outside:
+            raise EmbedlabError(f"params '{group}.full_size' lists {outside[0]}, which data.full_size does not prepare",
+                                f"add {outside[0]} to data.full_size (and data.tasks)")
     noise = params["data"].get("noise")
     names |= {n for t in list(names) for n in noisy_names(noise, t)}
     for group in experiments(params):
@@ -213,7 +218,10 @@ def experiment_runs(group: dict, name: str = "experiment", noise: dict | None = 
     (more models, scored on ``tasks`` only), ``weights: {tasks: [...], variants: {variant: reference
     or null}}`` (each variant and each reference encoded on those tasks) and ``robustness: {block: {models:
     [...], tasks: [...]}}`` (each block's models encoded on its tasks and on their noisy variants that
-    ``noise``, i.e. ``data.noise``, asks for: ``noisy_names``).
+    ``noise``, i.e. ``data.noise``, asks for: ``noisy_names``) and ``in_domain_calibration`` (the tasks
+    an in-domain fit reads, encoded for every model of ``models``: ``in_domain_fit_tasks``) and
+    ``rescoring: {tasks: [...], models: [...]}`` (retrieval tasks re-ranked from quantized indexes, encoded for
+    those models, default ``models``).
     """
     if "runs" in group:
         runs = group["runs"]
@@ -238,8 +246,20 @@ def experiment_runs(group: dict, name: str = "experiment", noise: dict | None = 
         raise EmbedlabError(f"params '{name}.calibration' needs an explicit '{name}.tasks' list",
                             "list the evaluated tasks (the calibration task must not be one of them)")
     out = {model: None if tasks is None else list(tasks) for model in zoo}
+    fits = in_domain_fit_tasks(group, name)
+    fit_models = {(v["task"] if isinstance(v, dict) else v): (v.get("models") if isinstance(v, dict) else None)
+                  for v in (group.get("in_domain_calibration") or {}).values()}
+    if fits and tasks is None:
+        raise EmbedlabError(f"params '{name}.in_domain_calibration' needs an explicit '{name}.tasks' list",
+                            "list the evaluated tasks")
     for model in models:
-        out[model] = None if tasks is None else list(tasks) + ([calibration] if calibration else [])
+        own_fits = [f for f in fits if fit_models.get(f) is None or model in fit_models[f]]
+        out[model] = None if tasks is None else list(dict.fromkeys(
+            list(tasks) + ([calibration] if calibration else []) + own_fits))
+    rescoring = group.get("rescoring") or {}
+    if isinstance(rescoring, dict) and rescoring.get("tasks") and tasks is not None:
+        for model in rescoring.get("models") or models:  # rescored retrieval tasks, e.g. full-size SciFact
+            out[model] = list(dict.fromkeys((out.get(model) or []) + list(rescoring["tasks"])))
     weights = group.get("weights")
     if weights is not None:
         w_tasks, variants = weights.get("tasks") if isinstance(weights, dict) else None, (weights or {}).get("variants")
@@ -264,3 +284,38 @@ def experiment_runs(group: dict, name: str = "experiment", noise: dict | None = 
         for model in block["models"]:
             out[model] = list(dict.fromkeys((out.get(model) or []) + wanted))
     return out
+
+
+def in_domain_fit_tasks(group: dict, name: str = "experiment") -> list[str]:
+    """The prepared tasks named by ``in_domain_calibration: {evaluated task's base name: fit task, or
+    {task: fit task, roles: [query | document], models: [...]}}`` (``models``: the only models it is encoded
+    and fitted for; the others fall back to the off-domain fit), in order, each once (a shape error is one line)."""
+    spec = group.get("in_domain_calibration") or {}
+    fix = ("e.g. in_domain_calibration: {STSBenchmark: STSBenchmark-train, SciFact: {task: SciFact, roles: [document], "
+           "models: [all-MiniLM-L6-v2]}}")
+    if not isinstance(spec, dict):
+        raise EmbedlabError(f"params '{name}.in_domain_calibration' must map task names to fit tasks", fix)
+    out = []
+    for key, value in spec.items():
+        if isinstance(value, dict):
+            roles, models = value.get("roles"), value.get("models")
+            if not isinstance(value.get("task"), str) or (roles is not None and (
+                    not isinstance(roles, list) or not set(roles) <= {"query", "document"})) or (
+                    models is not None and not (isinstance(models, list) and all(isinstance(m, str) for m in models))):
+                raise EmbedlabError(f"params '{name}.in_domain_calibration.{key}' must be a task name or "
+                                    "{task: name, roles: [query | document], models: [model, ...]}", fix)
+            value = value["task"]
+        elif not isinstance(value, str):
+            raise EmbedlabError(f"params '{name}.in_domain_calibration.{key}' must be a task name", fix)
+        out.append(value)
+    return list(dict.fromkeys(out))
+
+
+def full_size_tasks(group: dict, name: str = "experiment") -> list[str]:
+    """``full_size: [task, ...]`` of an experiment group: tasks it scores at full size instead of their
+    default-size sample (each must be in ``data.full_size``, so ``prepare`` writes it)."""
+    names = group.get("full_size") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise EmbedlabError(f"params '{name}.full_size' must be a list of task names",
+                            "e.g. full_size: [STSBenchmark] (each also in data.full_size)")
+    return list(names)

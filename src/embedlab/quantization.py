@@ -199,12 +199,13 @@ class Hits(NamedTuple):
     scores: np.ndarray
 
 
-def rescore_search(queries, doc_vectors, index, k: int = 10, multiplier: int = 4) -> Hits:
+def rescore_search(queries, doc_vectors, index, k: int = 10, multiplier: int = 4, index_queries=None) -> Hits:
     """The ``k`` best documents per float32 query: ``k * multiplier`` candidates from ``index`` (searched
     with the queries, or their sign bits for a binary index), re-ranked by the inner product of the query
     with the candidates' rows of ``doc_vectors`` (n, d) float32, one per indexed document (float,
-    dequantized or ±1 bits). Returns ``min(k, n)`` results per query; with ``k * multiplier >= n`` every
-    document is a candidate, so the result is the exact search of ``doc_vectors``."""
+    dequantized or ±1 bits). ``index_queries``: what searches the index instead of ``queries`` (e.g. the
+    queries minus a centring mean, row for row). Returns ``min(k, n)`` results per query; with
+    ``k * multiplier >= n`` every document is a candidate, so the result is the exact search of ``doc_vectors``."""
     faiss = faiss_module()
     q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     docs = np.asarray(doc_vectors, dtype=np.float32)
@@ -217,7 +218,11 @@ def rescore_search(queries, doc_vectors, index, k: int = 10, multiplier: int = 4
                             "pass one float row per indexed document, of the queries' dimension")
     n_out = min(int(k), len(docs))
     n_candidates = min(int(k) * int(multiplier), len(docs))
-    first = pack_bits(q) if isinstance(index, faiss.IndexBinary) else np.ascontiguousarray(q)
+    lookup = q if index_queries is None else np.atleast_2d(np.asarray(index_queries, dtype=np.float32))
+    if lookup.shape != q.shape:
+        raise EmbedlabError(f"rescore_search: index_queries of shape {lookup.shape} do not match the queries {q.shape}",
+                            "pass one index query per query, of the same dimension")
+    first = pack_bits(lookup) if isinstance(index, faiss.IndexBinary) else np.ascontiguousarray(lookup)
     _, candidates = index.search(first, n_candidates)
 
     scores = np.empty(candidates.shape, dtype=np.float32)

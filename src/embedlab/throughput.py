@@ -1,15 +1,27 @@
-"""Encode throughput, timed the same way for every model and for the plain sentence-transformers reference.
+"""Encode throughput, timed interleaved so that every model sees the same machine.
 
-A timing is a record: texts, batch size, repeats, the median / best / worst seconds of the timed
-passes (one warm-up batch excluded) and texts per second at the median. Timings are compared only
-within one run (ratios), never across runs: the machine's load changes between runs.
+Every timed runner (an encoder group, or the plain ``SentenceTransformer.encode`` reference) does one
+untimed warm-up pass, then ``rounds`` rounds: in round r every runner encodes the same texts once, in
+a seeded order shuffled per round. A runner's texts/s is the median over rounds with the min and
+max; a ratio between two runners is computed per round (the two passes of one round ran minutes
+apart at most, under the same load) and reported as the median with the min and max of those
+per-round ratios. Timings are compared only within one run, never across runs.
+
+``format_ratio`` writes a ratio with no more digits than its range over rounds supports.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .errors import EmbedlabError
+
+PLAIN = "plain SentenceTransformer.encode"
 
 
 def pick_texts(tasks: dict, n: int, texts_to_embed: Callable[[dict], dict]) -> list[str]:
@@ -21,46 +33,101 @@ def pick_texts(tasks: dict, n: int, texts_to_embed: Callable[[dict], dict]) -> l
     return next(iter(texts_to_embed(first).values()))[:n]
 
 
-def time_encoding(encode: Callable[[Sequence[str], int], object], texts: Sequence[str], *, batch_size: int,
-                  repeats: int, device: str) -> dict:
-    """Warm up on one batch, then time ``encode(texts, batch_size)`` ``repeats`` times."""
-    repeats = max(1, int(repeats))
-    encode(list(texts[:batch_size]), batch_size)  # warm-up: lazy loading, kernel selection, caches
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        encode(list(texts), batch_size)
-        seconds.append(time.perf_counter() - start)
-    median = statistics.median(seconds)
-    return {
-        "n_texts": len(texts), "batch_size": int(batch_size), "repeats": repeats, "device": device,
-        "seconds_median": round(median, 4), "seconds_best": round(min(seconds), 4),
-        "seconds_worst": round(max(seconds), 4),
-        "texts_per_second": round(len(texts) / median, 2),
-        "texts_per_second_best": round(len(texts) / min(seconds), 2),
-        "texts_per_second_worst": round(len(texts) / max(seconds), 2),
-    }
+def round_orders(names: Sequence[str], rounds: int, seed: int = 0) -> list[list[str]]:
+    """For each round, every name once, in an order shuffled per round (seeded)."""
+    if rounds < 1:
+        raise EmbedlabError(f"throughput needs at least 1 round, got {rounds}", "set throughput.rounds: 5")
+    rng = np.random.default_rng(seed)
+    return [[names[i] for i in rng.permutation(len(names))] for _ in range(rounds)]
 
 
-def time_group(group, texts: Sequence[str], *, batch_size: int, repeats: int) -> dict:
-    """Time one encoder group (models sharing a forward pass share the measurement)."""
-    record = time_encoding(
-        lambda batch, size: group.encode(batch, role="query", batch_size=size, show_progress=False),
-        texts, batch_size=batch_size, repeats=repeats, device=str(group.device))
-    record["load_seconds"] = round(group.load_seconds or 0.0, 3)
-    record["models_sharing_the_pass"] = [s.id for s in group.specs]
-    return record
+def time_interleaved(runners: Mapping[str, Callable[[], object]], rounds: int, seed: int = 0,
+                     clock: Callable[[], float] = time.perf_counter) -> tuple[dict[str, list[float]], list[list[str]]]:
+    """One untimed warm-up call of every runner (lazy loading, kernel selection, caches), then
+    ``rounds`` rounds of one timed call each in ``round_orders``. Returns ``{name: seconds per round}``
+    (in round order) and the orders."""
+    names = list(runners)
+    for name in names:
+        runners[name]()
+    orders = round_orders(names, rounds, seed)
+    seconds: dict[str, list[float]] = {name: [0.0] * rounds for name in names}
+    for r, order in enumerate(orders):
+        for name in order:
+            start = clock()
+            runners[name]()
+            seconds[name][r] = clock() - start
+    return seconds, orders
 
 
-def time_sentence_transformer(location: str, texts: Sequence[str], *, batch_size: int, repeats: int,
-                              device: str, max_seq_length: int | None = None) -> dict:
-    """Time plain ``SentenceTransformer.encode`` (no embedlab code in the loop): the reference."""
+def _spread(values: Sequence[float]) -> dict:
+    return {"value": float(statistics.median(values)), "min": float(min(values)), "max": float(max(values)),
+            "rounds": len(values)}
+
+
+def rate(seconds: Sequence[float], n_texts: int) -> dict:
+    """Texts per second per round: ``{"value": median, "min", "max", "rounds", "by_round"}``."""
+    per_round = [n_texts / s for s in seconds]
+    return {**_spread(per_round), "by_round": per_round}
+
+
+def paired_ratio(seconds: Sequence[float], reference_seconds: Sequence[float]) -> dict:
+    """texts/s of a runner over the reference's, per round (same round pairs): median, min, max."""
+    if len(seconds) != len(reference_seconds) or not seconds:
+        raise EmbedlabError(f"a paired ratio needs the same rounds for both runners, got {len(seconds)} and "
+                            f"{len(reference_seconds)}", "time both in the same interleaved run")
+    return _spread([ref / s for s, ref in zip(seconds, reference_seconds)])
+
+
+def ratio_decimals(low: float, high: float, most: int = 2) -> int:
+    """Decimals a ratio can carry given its range ``[low, high]``: one digit past the first decimal place
+    the range spans is noise, so a range at least 1 wide gives an integer, at least 0.1 wide one decimal,
+    and so on (at most ``most``)."""
+    width = round(abs(float(high) - float(low)), 9)  # 2.5 - 2.4 is 0.0999...: still a 0.1-wide range
+    if not math.isfinite(width):
+        return 0
+    if width == 0:
+        return most
+    return int(min(most, max(0, -math.floor(math.log10(width)))))
+
+
+def format_ratio(value: float, low: float, high: float, most: int = 2, unit: str = "×") -> str:
+    """``value`` with the digits its range supports, and the range: ``"2.1× (1.7–2.5)"``."""
+    d = ratio_decimals(low, high, most)
+    return f"{value:.{d}f}{unit} ({low:.{d}f}–{high:.{d}f})"
+
+
+def group_runner(group, texts: Sequence[str], batch_size: int) -> Callable[[], object]:
+    """One pass of a loaded encoder group over ``texts`` (what is timed)."""
+    texts = list(texts)
+    return lambda: group.encode(texts, role="query", batch_size=batch_size, show_progress=False)
+
+
+def sentence_transformer_runner(location: str, texts: Sequence[str], *, batch_size: int, device: str,
+                                max_seq_length: int | None = None) -> Callable[[], object]:
+    """One pass of plain ``SentenceTransformer.encode`` (no embedlab code in the loop): the reference."""
     from .errors import require_package
 
     st = require_package("sentence_transformers", "sentence-transformers")
     model = st.SentenceTransformer(location, device=device)
     if max_seq_length is not None:
         model.max_seq_length = int(max_seq_length)
-    record = time_encoding(lambda batch, size: model.encode(batch, batch_size=size), texts,
-                           batch_size=batch_size, repeats=repeats, device=device)
-    return {"what": "plain SentenceTransformer.encode", **record}
+    texts = list(texts)
+    return lambda: model.encode(texts, batch_size=batch_size, show_progress_bar=False)
+
+
+def onnxruntime_threads(backend) -> int | None:
+    """The intra-op thread count of a back end's onnxruntime session (0: onnxruntime's default, one per
+    physical core); None where no onnxruntime session runs."""
+    session = getattr(backend, "session", None) or getattr(getattr(backend, "runner", None), "session", None)
+    if session is None:
+        return None
+    return int(session.get_session_options().intra_op_num_threads)
+
+
+def onnx_file(backend):
+    """The .onnx file a back end runs (an export of ours or a shipped file), or None."""
+    weights = getattr(backend, "weights", None)
+    if weights is not None and getattr(weights, "onnx_path", None) is not None:
+        return weights.onnx_path
+    path = getattr(backend, "path", None)
+    return path if path is not None and str(path).endswith(".onnx") else None

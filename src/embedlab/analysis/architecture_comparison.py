@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .intrinsic_coincidence import coincidence_sentence, display_names, once
 from .results import INTRINSIC_TYPES, english_mean, english_mean_ci, english_tasks, main_scores, type_order
 
 
@@ -19,10 +20,30 @@ def _difference(row) -> str:
     return f"{row['difference']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
 
 
-def scored_tasks(exp, tasks: list[str] | None) -> list[str]:
+def _coincide(a, b, names: dict[str, str]) -> bool:
+    return a is not None and a != b and a in names and names.get(a) == names.get(b)
+
+
+def scored_tasks(exp, tasks: list[str] | None, full_size: list[str] | None = None) -> list[str]:
     """The tasks of ``tasks`` (via ``exp.tasks``; None: every default-size task) that have a main score to
-    compare architectures on. Intrinsic tasks (robustness, polysemy) are experiment 04's study and are left out."""
-    return [t for t in exp.tasks(tasks) if exp.task(t)["type"] not in INTRINSIC_TYPES]
+    compare architectures on, each of ``full_size`` at full size instead of its ``-sample``. Intrinsic tasks
+    (robustness, polysemy) are experiment 04's study and are left out."""
+    swap = {f"{t}-sample": t for t in full_size or []}
+    names = [swap.get(t, t) for t in exp.tasks(tasks)]
+    return [t for t in exp.tasks(names) if exp.task(t)["type"] not in INTRINSIC_TYPES]
+
+
+def merged_ranking(ranking: list[str], groups: list[dict] | None) -> tuple[list[str], dict[str, str]]:
+    """``ranking`` with each coinciding group (models giving the same vectors) kept once, at its best-ranked
+    member, and ``{member: "a = b"}`` for naming it."""
+    names = display_names(groups or [])
+    return [m for m, _ in once(ranking, names)], names
+
+
+def named(separated: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The ``better`` / ``worse`` columns of a separation table with coinciding models named by their group."""
+    return separated.assign(**{c: separated[c].map(lambda m: names.get(m, m)) for c in ("better", "worse")
+                               if c in separated.columns})
 
 
 def ranking_sentences(separated: pd.DataFrame, top: int = 5) -> list[str]:
@@ -34,8 +55,9 @@ def ranking_sentences(separated: pd.DataFrame, top: int = 5) -> list[str]:
     return out
 
 
-def type_leaders(exp, results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
-    """Per task-type column: the leader, the runner-up and their paired difference over that column's tasks."""
+def type_leaders(exp, results: pd.DataFrame, models: list[str], groups: list[dict] | None = None) -> pd.DataFrame:
+    """Per task-type column: the leader, the runner-up and their paired difference over that column's tasks;
+    a coinciding group counts once (its best member, named ``a = b``)."""
     main = main_scores(results)
     main = main[~main["task_type"].isin(INTRINSIC_TYPES) & main["value"].notna()]
     group = main["task_type"].where(main["language"] == "en", "cross-lingual")
@@ -43,12 +65,15 @@ def type_leaders(exp, results: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     for col, part in main.assign(group=group).groupby("group", sort=False):
         means = part.groupby("model")["value"].mean().sort_values(ascending=False)
         means = means[[m for m in means.index if m in models]]
+        kept, names = merged_ranking(list(means.index), groups)
+        means = means[kept]
         if len(means) < 2:
             continue
         tasks = sorted(part["task"].unique())
         cmp = exp.compare(means.index[0], means.index[1], tasks)
-        rows.append({"task type": col, "leader": means.index[0], "leader mean": means.iloc[0],
-                     "runner-up": means.index[1], "runner-up mean": means.iloc[1], "difference": cmp["difference"],
+        rows.append({"task type": col, "leader": names.get(means.index[0], means.index[0]), "leader mean": means.iloc[0],
+                     "runner-up": names.get(means.index[1], means.index[1]), "runner-up mean": means.iloc[1],
+                     "difference": cmp["difference"],
                      "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
                      "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0)})
     frame = pd.DataFrame(rows)
@@ -71,7 +96,8 @@ def pooling_differences(exp, results: pd.DataFrame, pooling_groups: dict[str, di
             if name == best_name:
                 continue
             cmp = exp.compare(present[best_name], model, tasks)
-            rows.append({"group": label, "best": best_name, "variant": name, "difference": cmp["difference"],
+            rows.append({"group": label, "best": best_name, "variant": name, "best model": present[best_name],
+                         "variant model": model, "difference": cmp["difference"],
                          "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
                          "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0)})
     return pd.DataFrame(rows)
@@ -99,16 +125,21 @@ def na_cells(results: pd.DataFrame) -> pd.DataFrame:
 
 def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: dict[str, float],
                    separated: pd.DataFrame, leaders: pd.DataFrame, pooling: pd.DataFrame,
-                   chance: pd.DataFrame | None = None) -> str:
+                   chance: pd.DataFrame | None = None, groups: list[dict] | None = None) -> str:
     """Sentences written from the numbers. A difference is called a win only where the paired bootstrap
-    interval of the difference (same test items for both models) excludes zero."""
+    interval of the difference (same test items for both models) excludes zero. Models that give the same
+    vectors (``groups``) are one entry of the ranking, named together (``a = b``)."""
     overall = english_mean_ci(results)
     if overall.empty:
         return "No English task was scored."
+    names = display_names(groups or [])
     best = overall.index[0]
     n_english = len(english_tasks(results))
-    lines = [f"- **Overall (mean main score over {n_english} English tasks, 95% interval):** `{best}` "
+    lines = [f"- **Overall (mean main score over {n_english} English tasks, 95% interval):** `{names.get(best, best)}` "
              f"({families.get(best)}) {_ci(*overall.loc[best, ['mean', 'ci_low', 'ci_high']])}."]
+    if groups:
+        lines.append(f"- **Models that coincide:** {coincidence_sentence(groups)} The ranking counts each such group "
+                     "once, as one entry.")
     if not separated.empty:
         n_sep = int(separated["separated"].sum())
         lines.append("- **Ranking, paired bootstrap over the same English test items:** "
@@ -117,7 +148,7 @@ def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: 
     by_family = {}
     for model in overall.index:
         by_family.setdefault(families.get(model, "?"), model)
-    others = [f"{fam}: `{m}` {_ci(*overall.loc[m, ['mean', 'ci_low', 'ci_high']])}"
+    others = [f"{fam}: `{names.get(m, m)}` {_ci(*overall.loc[m, ['mean', 'ci_low', 'ci_high']])}"
               for fam, m in by_family.items() if m != best]
     if others:
         lines.append("- **Best of each other family:** " + "; ".join(others) + ".")
@@ -127,6 +158,7 @@ def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: 
                      f"`{row['runner-up']}` ({row['runner-up mean']:.3f}; difference {_difference(row)}).")
     for label, part in (pooling.groupby("group", sort=False) if not pooling.empty else []):
         text = "; ".join(f"{r['best']} − {r['variant']} {_difference(r)}{'' if r['separated'] else ' (not separated)'}"
+                         + (" (the same vectors)" if _coincide(r.get("best model"), r.get("variant model"), names) else "")
                          for _, r in part.iterrows())
         lines.append(f"- **Pooling, {label}** (English tasks, vectors L2-normalised for classification and "
                      f"clustering, so norms cannot pose as pooling): {text}.")
@@ -135,7 +167,7 @@ def interpretation(results: pd.DataFrame, families: dict[str, str], throughput: 
         quicker = [m for m in fast if fast[m] > 2 * fast[best]]  # timing noise is well under 2x
         if quicker:
             m = max(quicker, key=lambda k: overall.loc[k, "mean"])
-            lines.append(f"- **Speed:** `{m}` encodes {fast[m] / fast[best]:.1f}× faster than `{best}` "
+            lines.append(f"- **Speed:** `{names.get(m, m)}` encodes {fast[m] / fast[best]:.1f}× faster than `{names.get(best, best)}` "
                          f"({fast[m]:.0f} vs {fast[best]:.0f} texts/s) at "
                          f"{overall.loc[m, 'mean'] - overall.loc[best, 'mean']:+.3f} mean score.")
     if chance is not None and not chance.empty and "(chance level)" in chance.index:
@@ -225,11 +257,13 @@ def interval_text_table(table: pd.DataFrame, low: pd.DataFrame, high: pd.DataFra
     return out.rename(index=labels or {})
 
 
-def headline(results: pd.DataFrame, separated: pd.DataFrame) -> str:
-    """The overall ranking in one sentence: the top three by English mean with intervals, and how many adjacent
-    pairs of the full ranking a paired bootstrap separates."""
+def headline(results: pd.DataFrame, separated: pd.DataFrame, groups: list[dict] | None = None) -> str:
+    """The overall ranking in one sentence: the top three by English mean with intervals (a coinciding group
+    is one entry, ``a = b``), and how many adjacent pairs of the full ranking a paired bootstrap separates."""
     overall = english_mean_ci(results).sort_values("mean", ascending=False)
-    top = "; ".join(f"{m} {_ci(*overall.loc[m, ['mean', 'ci_low', 'ci_high']])}" for m in overall.index[:3])
+    ranking, names = merged_ranking(list(overall.index), groups)
+    top = "; ".join(f"{names.get(m, m)} {_ci(*overall.loc[m, ['mean', 'ci_low', 'ci_high']])}" for m in ranking[:3])
     n_sep = int(separated["separated"].sum()) if not separated.empty else 0
+    same = (f" ({', '.join(g['label'] for g in groups)}: identical vectors, one entry)" if groups else "")
     return (f"Mean main score over {len(english_tasks(results))} English tasks (95% interval), top three: {top}; "
-            f"{n_sep} of {len(separated)} adjacent pairs of the full ranking are separated by a paired bootstrap.")
+            f"{n_sep} of {len(separated)} adjacent pairs of the full ranking{same} are separated by a paired bootstrap.")

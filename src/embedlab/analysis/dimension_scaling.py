@@ -1,34 +1,81 @@
 """Experiment 02 (dimension scaling): how much quality each dimension buys, and what it costs.
 
-The notebook `notebooks/02_dimension_scaling.ipynb` calls these. Nothing is encoded: every score comes
-from the embedding store through a reduction (``embedlab.reduction``) fitted once per (model, method,
-dimension) and applied to every role of a task.
+The notebook `notebooks/02_dimension_scaling.ipynb` calls these (figures: ``dimension_figures``; search
+time: ``dimension_costs``). Nothing is encoded: every score comes from the embedding store through a
+reduction (``embedlab.reduction``) fitted once per (model, method, dimension, fit texts) and applied to
+every role of a task.
 
-Calibration: an *inductive* fit (``pca_inductive``, ``pca_whiten``) uses the stored vectors of the
-params' ``calibration.task`` (every role), with every text that also occurs in an evaluated task
-removed, so it never sees a test row; a *transductive* fit (``pca_transductive``) uses every text the
-evaluated task embeds (its train split too, for classification). Truncation needs no fit; the random
-projection's fit only reads the input dimension.
+Where each method is fitted (``FITS``; the records' ``fit`` column says which, per task):
+
+- ``truncation``: nothing to fit; ``random_projection``: the fit only reads the input dimension.
+- ``pca_in_domain``: the task's OWN training data (``in_domain_calibration``: STS-B's train split for
+  the STSBenchmark tasks, Banking77's train split, SciFact's documents outside the evaluated sample),
+  minus every test text of every evaluated task. A task with no training data (SICK-R, STS12-16, MRPC
+  as MTEB uses them) falls back to the off-domain fit, and its records say so.
+- ``pca_off_domain`` (and ``pca_whiten``): the params' ``calibration`` task (movie plots), minus every
+  text of every evaluated task.
+- ``pca_transductive``: the evaluated task's own texts (every split). It has seen the test rows, so it
+  is an UPPER BOUND (``UPPER_BOUNDS``), reported beside the methods and never ranked with them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import EmbedlabError
-from ..reduction import PCAReduction, Truncation, check_dim, check_dims, check_methods, variance_profile
+from ..reduction import METHODS, PCAReduction, Truncation, check_dim, check_dims, variance_profile
 from .results import english_scored_tasks, type_order
 
 LEVELS = (0.99, 0.95)
+
+#: 02's reduction methods: the library's reductions under names that say where each is fitted.
+DS_METHODS = {"truncation": METHODS["truncation"],
+              "pca_in_domain": dataclasses.replace(METHODS["pca_inductive"], name="pca_in_domain"),
+              "pca_off_domain": dataclasses.replace(METHODS["pca_inductive"], name="pca_off_domain"),
+              "pca_whiten": METHODS["pca_whiten"],
+              "random_projection": METHODS["random_projection"],
+              "pca_transductive": METHODS["pca_transductive"]}
+FITS = {"truncation": "none", "random_projection": "random (data-independent)", "pca_in_domain": "in-domain",
+        "pca_off_domain": "off-domain", "pca_whiten": "off-domain", "pca_transductive": "evaluated texts (upper bound)"}
+FALLBACK = "off-domain (task has no training data)"
+UPPER_BOUNDS = ("pca_transductive",)
+#: How tables, legends and the written text name each method.
+METHOD_LABELS = {"truncation": "truncation", "pca_in_domain": "PCA fitted on the task's training data",
+                 "pca_off_domain": "PCA fitted off-domain (calibration task)",
+                 "pca_whiten": "whitened PCA fitted off-domain", "random_projection": "random projection",
+                 "pca_transductive": "PCA fitted on evaluated texts (upper bound)", "native": "native"}
+SHORT_LABELS = {"truncation": "truncation", "pca_in_domain": "in-domain PCA", "pca_off_domain": "off-domain PCA",
+                "pca_whiten": "off-domain whitened PCA", "random_projection": "random projection"}
+UPPER_BOUND_TEXT = "upper bound (PCA fitted on the evaluated texts)"
+
+
+def check_methods(names) -> list:
+    """The method of each name (``DS_METHODS``); an unknown name is a one-line error."""
+    if "pca_inductive" in names:
+        raise EmbedlabError("dimension_scaling.methods lists 'pca_inductive', which 02 splits by where it is fitted",
+                            "use pca_in_domain (the task's training data) and/or pca_off_domain (the calibration task)")
+    unknown = [m for m in names if m not in DS_METHODS]
+    if unknown:
+        raise EmbedlabError(f"unknown reduction method '{unknown[0]}'", f"use some of: {', '.join(DS_METHODS)}")
+    return [DS_METHODS[m] for m in names]
+
+
+def is_upper_bound(method: str) -> bool:
+    return method in UPPER_BOUNDS
 
 
 # -- the plan, checked before any work -------------------------------------------------------------------
 
 def plan(exp) -> dict:
     """The experiment's settings from its params group, every error raised before anything is computed."""
+    from ..params import in_domain_fit_tasks
+    from ..schema import TASK_TYPES
+    from ..tasks import base_name
+
     cfg = exp.group
     registry = exp.params["models"]
     models = list(cfg.get("models") or [])
@@ -42,8 +89,6 @@ def plan(exp) -> dict:
     prepared = english_scored_tasks(exp, cfg.get("tasks"), "dimension_scaling.tasks")
     tasks = list(prepared)
     dims_by_type = {k: [int(d) for d in v] for k, v in (cfg.get("dims_by_type") or {}).items()}
-    from ..schema import TASK_TYPES
-
     bad = [k for k in dims_by_type if k not in TASK_TYPES]
     if bad:
         raise EmbedlabError(f"dimension_scaling.dims_by_type names '{bad[0]}', which is not a task type",
@@ -53,6 +98,13 @@ def plan(exp) -> dict:
         raise EmbedlabError(f"the calibration task {calibration} is also evaluated: an inductive fit would see its test rows",
                             "calibrate on a task that is not in dimension_scaling.tasks")
     exp.task(calibration)  # prepared?
+    in_domain_fit_tasks(cfg, "dimension_scaling")  # shape checked
+    fits = {key: {"task": v, "roles": None, "models": None} if isinstance(v, str)
+            else {"task": v["task"], "roles": v.get("roles"), "models": v.get("models")}
+            for key, v in (cfg.get("in_domain_calibration") or {}).items()}
+    for e in fits.values():
+        exp.task(e["task"])  # prepared?
+    fit_keys = {t: base_name(t) if base_name(t) in fits else None for t in tasks}  # None: no training data here
     spread = cfg.get("random_projection_spread") or {}
     for m in models:
         if spread:
@@ -66,33 +118,43 @@ def plan(exp) -> dict:
         check_dim(pair["large"], native[pair["small"]], native[pair["large"]], "dimension_scaling.same_recipe")
         if native[pair["small"]] < native[pair["large"]]:  # the large model is always cut to the small one's size
             dims[pair["large"]] = sorted(set(dims[pair["large"]]) | {native[pair["small"]]})
-    # loaded once here (run_grid fits on them): every calibration text outside the evaluated tasks
-    exclude = evaluated_texts(exp, tasks)
+    # loaded once here (run_grid fits on them): the off-domain texts outside every evaluated text, the
+    # in-domain texts outside every evaluated TEST text (a classification task's train split is its own)
+    exclude, tests = evaluated_texts(exp, tasks), test_texts(exp, tasks)
     calibration_sets = {m: calibration_vectors(exp, m, calibration, exclude) for m in models}
-    inductive = [m for m in methods if m.build is PCAReduction and not m.transductive]
-    if inductive:  # PCA has at most as many components as calibration texts
-        for m in models:
-            n = len(calibration_sets[m][0])
-            top = max(dims[m], default=0)
-            if top > n:
-                raise EmbedlabError(f"{inductive[0].name} of {m} to {top} dims needs {top} calibration texts; "
-                                    f"{calibration} has {n} outside the evaluated tasks",
-                                    "calibrate on a larger task, or lower the target dimensions")
+    names = {m.name for m in methods}
+    keys = [k for k in dict.fromkeys(fit_keys.values()) if k is not None] if "pca_in_domain" in names else []
+    # a fit may name the only models it is encoded for (``models``); the others fall back to the off-domain fit
+    in_domain_sets = {(m, k): calibration_vectors(exp, m, fits[k]["task"], tests, roles=fits[k]["roles"])
+                      for m in models for k in keys if fits[k]["models"] is None or m in fits[k]["models"]}
+    checks = [(m, f"{fits[k]['task']} (in-domain)", in_domain_sets[m, k][0]) for m, k in in_domain_sets]
+    fallback = None in fit_keys.values() or len(in_domain_sets) < len(models) * len(keys)
+    if names & {"pca_off_domain", "pca_whiten"} or ("pca_in_domain" in names and fallback):
+        checks += [(m, calibration, calibration_sets[m][0]) for m in models]
+    for m, source, texts in checks:  # PCA has at most as many components as fit texts
+        top = max(dims[m], default=0)
+        if top > len(texts):
+            raise EmbedlabError(f"PCA of {m} to {top} dims needs {top} fit texts; {source} has {len(texts)} "
+                                "outside the evaluated tasks' test texts", "fit on a larger task, or lower the target dimensions")
     search = cfg["search"]
     if search["model"] not in models:
         raise EmbedlabError(f"dimension_scaling.search.model '{search['model']}' is not one of its models",
                             "add it to dimension_scaling.models")
     return {"models": models, "native": native, "dims": dims, "methods": methods, "tasks": tasks,
             "types": {t: p["type"] for t, p in prepared.items()}, "calibration": calibration,
-            "calibration_sets": calibration_sets,
+            "calibration_sets": calibration_sets, "fits": fits, "fit_keys": fit_keys, "in_domain_sets": in_domain_sets,
             "dims_by_type": dims_by_type, "spread": spread,
             "pair": pair, "search": search, "zoo": list(cfg.get("zoo") or []),
             "n_experiments": int(cfg.get("n_experiments", 10))}
 
 
-def tasks_at(p: dict, dim: int) -> list[str]:
+def tasks_at(p: dict, dim: int, model: str | None = None) -> list[str]:
     """The tasks scored at a reduced dimension: every task whose type is not in ``dims_by_type``, and
-    those whose type lists this dimension."""
+    those whose type lists this dimension; for the same-recipe pair's large model at the small model's
+    native size, every task (``same_recipe_only`` marks the cells outside the grid)."""
+    pair = p.get("pair") or {}
+    if pair and model == pair["large"] and dim == p["native"][pair["small"]]:
+        return list(p["tasks"])
     return [t for t in p["tasks"] if p["types"][t] not in p["dims_by_type"] or dim in p["dims_by_type"][p["types"][t]]]
 
 
@@ -104,14 +166,16 @@ def grid_tasks(p: dict) -> list[str]:
 
 # -- vectors for fitting ---------------------------------------------------------------------------------
 
-def task_vectors(exp, model: str, task: str) -> tuple[list[str], np.ndarray]:
-    """Every text a task embeds (all roles) and its stored vector."""
+def task_vectors(exp, model: str, task: str, roles=None) -> tuple[list[str], np.ndarray]:
+    """Every text a task embeds (all roles, or those of ``roles``) and its stored vector."""
     from ..paths import embeddings_dir
     from ..store import load_embeddings
 
     stored = load_embeddings(embeddings_dir(), model, task, exp.task(task)["checksum"])
     texts, rows = [], []
     for role in sorted(stored):
+        if roles is not None and role not in roles:
+            continue
         role_texts, array = stored[role]
         texts += role_texts
         rows.append(array)
@@ -129,12 +193,47 @@ def evaluated_texts(exp, tasks: list[str]) -> set[str]:
     return out
 
 
-def calibration_vectors(exp, model: str, calibration: str, exclude: set[str]) -> tuple[list[str], np.ndarray]:
-    """The calibration task's texts and vectors with every text in ``exclude`` removed (the evaluated
-    tasks' texts): an inductive fit never sees a test row."""
-    texts, vectors = task_vectors(exp, model, calibration)
+def test_texts(exp, tasks: list[str]) -> set[str]:
+    """Every text of the evaluated tasks' test splits (what a score is measured on; a classification
+    task's train split is left in: it is that task's training data)."""
+    from ..tasks import texts_to_embed
+
+    out = set()
+    for t in tasks:
+        task = exp.task(t)
+        for texts in texts_to_embed({**task, "splits": {"test": task["splits"]["test"]}}).values():
+            out.update(texts)
+    return out
+
+
+def calibration_vectors(exp, model: str, calibration: str, exclude: set[str], roles=None) -> tuple[list[str], np.ndarray]:
+    """The calibration task's texts and vectors (of ``roles``, default every role) with every text in
+    ``exclude`` removed (the evaluated tasks' texts): an inductive fit never sees a test row."""
+    texts, vectors = task_vectors(exp, model, calibration, roles)
     keep = [i for i, t in enumerate(texts) if t not in exclude]
     return [texts[i] for i in keep], vectors[keep]
+
+
+def fit_table(p: dict) -> pd.DataFrame:
+    """Per evaluated task: where ``pca_in_domain`` is fitted (its own training data, or the off-domain
+    fallback where it has none, or for the models a fit does not list) and on how many texts."""
+    rows, first = [], p["models"][0]
+    for t in p["tasks"]:
+        key = p["fit_keys"][t]
+        if key is None:
+            n = len(p["calibration_sets"][first][0])
+            rows.append({"task": t, "task type": p["types"][t], "in-domain fit": "none: no training data",
+                         "pca_in_domain fitted on": f"{p['calibration']} (off-domain fallback)", "fit texts": n})
+        else:
+            e = p["fits"][key]
+            have = [m for m in p["models"] if (m, key) in p["in_domain_sets"]]
+            n = len(p["in_domain_sets"][have[0], key][0]) if have else np.nan
+            roles = f", {'/'.join(e['roles'])} texts" if e["roles"] else ""
+            rest = [m for m in p["models"] if m not in have]
+            rows.append({"task": t, "task type": p["types"][t], "in-domain fit": "its training data"
+                         + (f" (off-domain fallback for {', '.join(rest)})" if rest else ""),
+                         "pca_in_domain fitted on": f"{e['task']}{roles}, minus every evaluated test text", "fit texts": n})
+    return pd.DataFrame(rows)
 
 
 # -- the grid --------------------------------------------------------------------------------------------
@@ -142,35 +241,54 @@ def calibration_vectors(exp, model: str, calibration: str, exclude: set[str]) ->
 def run_grid(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """Score every (model, method, dim, task) and every model's native vectors.
 
-    Returns the records (``method``, ``dim``, ``native_dim``, ``retention`` added), the per-item data of
-    each main score, ``{(model, method, dim, task): ItemScores}``, for paired comparisons, and the
-    cells not scored (a transductive PCA with more components than the task has texts) with why.
+    Returns the records (``method``, ``dim``, ``native_dim``, ``fit``, ``upper_bound``,
+    ``same_recipe_only``, ``retention`` added), the per-item data of each main score,
+    ``{(model, method, dim, task): ItemScores}``, for paired comparisons, and the cells not scored (a
+    transductive PCA with more components than the task has texts) with why. A fit shared by two
+    methods (the in-domain fallback is the off-domain fit) is fitted and scored once.
     """
     from tqdm.std import tqdm
 
     options = {"n_experiments": p["n_experiments"]}
-    frames, items, skipped = [], {}, []
+    frames, items, skipped, scored, fitted = [], {}, [], {}, {}
 
-    def score(model, tasks, transform, method, dim, **labels):
-        if not tasks:
-            return
-        frame = exp.evaluate([model], tasks, transform=transform, intrinsic=False, progress=False, **options)
-        frames.append(frame.assign(method=method, dim=dim, native_dim=p["native"][model], **labels))
+    def score(model, tasks, make, key, method, dim, **labels):
+        """Score ``tasks`` through the transform ``make()`` builds (once per ``key``), each task once per key."""
+        todo = [t for t in tasks if (model, key, t) not in scored]
+        if todo:
+            if (model, key) not in fitted:
+                fitted[model, key] = make()
+            frame = exp.evaluate([model], todo, transform=fitted[model, key], intrinsic=False, progress=False, **options)
+            for t in todo:
+                scored[model, key, t] = (frame[frame["task"] == t], exp.items.pop((model, t), None))
+        grid = tasks_at(p, dim) if method != "native" else p["tasks"]
         for t in tasks:
-            if (model, t) in exp.items:
-                items[model, method, dim, t] = exp.items.pop((model, t))
+            frame, item = scored[model, key, t]
+            frames.append(frame.assign(method=method, dim=dim, native_dim=p["native"][model],
+                                       upper_bound=is_upper_bound(method), same_recipe_only=t not in grid,
+                                       **labels))
+            if item is not None:
+                items[model, method, dim, t] = item
 
     steps = sum(1 + len(p["methods"]) for _ in p["models"])
     bar = tqdm(total=steps, desc="02_dimension_scaling: model × method", disable=progress is False)
     for model in p["models"]:
         native = p["native"][model]
-        score(model, p["tasks"], None, "native", native)
+        score(model, p["tasks"], lambda: None, ("native",), "native", native, fit="none")
         bar.update(1)
         cal_texts, cal = p["calibration_sets"][model]
         source = f"{p['calibration']} ({len(cal_texts)} texts, none in the evaluated tasks)"
+
+        def fitted_on(method, dim, x, where, seed=0, transductive=False):
+            def make():
+                transform = method.make(dim, seed=seed)
+                return transform.fit(x, source=where, transductive=transductive) if transform.needs_fit else transform
+            return make
+
         for method in p["methods"]:
             for dim in p["dims"][model]:
-                tasks = tasks_at(p, dim)
+                tasks = tasks_at(p, dim, model)
+                off_key = (method.build.__name__, method.options, "off-domain", dim)
                 if method.transductive:
                     for t in tasks:
                         vectors = task_vectors(exp, model, t)[1]
@@ -178,22 +296,31 @@ def run_grid(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict, pd.DataFr
                             skipped.append({"model": model, "method": method.name, "dim": dim, "task": t,
                                             "why": f"{len(vectors)} texts cannot fit {dim} components"})
                             continue
-                        fitted = method.make(dim).fit(vectors, source=t, transductive=True)
-                        score(model, [t], fitted, method.name, dim)
+                        score(model, [t], fitted_on(method, dim, vectors, t, transductive=True),
+                              (method.name, dim, t), method.name, dim, fit=FITS[method.name])
+                elif method.name == "pca_in_domain":
+                    for key in dict.fromkeys(p["fit_keys"][t] for t in tasks):
+                        group = [t for t in tasks if p["fit_keys"][t] == key]
+                        if key is None or (model, key) not in p["in_domain_sets"]:  # none (for this model): off-domain, said so
+                            score(model, group, fitted_on(method, dim, cal, source), off_key, method.name, dim, fit=FALLBACK)
+                            continue
+                        texts, x = p["in_domain_sets"][model, key]
+                        where = f"{p['fits'][key]['task']} ({len(texts)} texts, none in an evaluated test split)"
+                        score(model, group, fitted_on(method, dim, x, where), (method.build.__name__, method.options, key, dim),
+                              method.name, dim, fit=FITS[method.name])
                 else:
-                    transform = method.make(dim)
-                    if transform.needs_fit:
-                        transform.fit(cal, source=source)
-                    score(model, tasks, transform, method.name, dim)
+                    key = off_key if method.build is PCAReduction else (method.name, dim)
+                    score(model, tasks, fitted_on(method, dim, cal, source), key, method.name, dim, fit=FITS[method.name])
             bar.update(1)
         spread = p["spread"]
         if spread and "random_projection" in [m.name for m in p["methods"]] and spread["dim"] < native:
-            rp = next(m for m in p["methods"] if m.name == "random_projection")
+            rp = DS_METHODS["random_projection"]
             for seed in spread["seeds"]:
                 if seed == 0:
                     continue  # the grid's own run
-                transform = rp.make(spread["dim"], seed=seed).fit(cal, source=source)
-                score(model, grid_tasks(p), transform, "random_projection", spread["dim"], seed_run=True)
+                score(model, grid_tasks(p), fitted_on(rp, spread["dim"], cal, source, seed=seed),
+                      ("random_projection", spread["dim"], seed), "random_projection", spread["dim"],
+                      fit=FITS["random_projection"], seed_run=True)
     bar.close()
     results = pd.concat(frames, ignore_index=True)
     if "seed" in results.columns:
@@ -213,9 +340,15 @@ def with_retention(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def main_rows(results: pd.DataFrame, seed_runs: bool = False) -> pd.DataFrame:
+def main_rows(results: pd.DataFrame, seed_runs: bool = False, same_recipe: bool = False) -> pd.DataFrame:
+    """Main scores with a value; by default the grid only (no extra random-projection seeds, no cells
+    scored only for the same-recipe comparison)."""
     rows = results[results["main"] & results["value"].notna()]
-    return rows if seed_runs else rows[~rows["seed_run"]]
+    if not seed_runs:
+        rows = rows[~rows["seed_run"]]
+    if not same_recipe and "same_recipe_only" in rows.columns:
+        rows = rows[~rows["same_recipe_only"].fillna(False).astype(bool)]
+    return rows
 
 
 # -- tables ---------------------------------------------------------------------------------------------
@@ -227,47 +360,86 @@ def retention_by_type(results: pd.DataFrame) -> pd.DataFrame:
             .rename("retention").reset_index())
 
 
+def _first_reaching(part: pd.DataFrame, level: float):
+    ok = part[part["retention"] >= level].sort_values("dim")
+    return int(ok["dim"].iloc[0]) if len(ok) else None
+
+
 def smallest_dims(results: pd.DataFrame, levels=LEVELS) -> pd.DataFrame:
     """Per model × method × task type: the smallest scored dimension whose mean retention is at least
     each level (the native size when no reduced dimension reaches it). A task type scored at fewer
-    dims (clustering) is judged on those."""
+    dims (clustering) is judged on those. ``kind``: "method", or "upper bound" (fitted on the evaluated
+    texts)."""
     by = retention_by_type(results)
     natives = results.groupby("model")["native_dim"].first()
     rows = []
     for (model, method, kind), part in by[by["method"] != "native"].groupby(["model", "method", "task_type"]):
-        part = part.sort_values("dim")
-        row = {"model": model, "method": method, "task type": kind}
+        row = {"model": model, "method": method, "kind": "upper bound" if is_upper_bound(method) else "method",
+               "task type": kind}
         for level in levels:
-            ok = part[part["retention"] >= level]
-            row[f"{level:.0%}"] = int(ok["dim"].iloc[0]) if len(ok) else int(natives[model])
+            dim = _first_reaching(part, level)
+            row[f"{level:.0%}"] = dim if dim is not None else int(natives[model])
+            row[f"{level:.0%} reached below native"] = dim is not None
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    return (out.assign(_o=out["task type"].map(type_order), _u=out["kind"] == "upper bound")
+            .sort_values(["model", "_u", "method", "_o"]).drop(columns=["_o", "_u"]).reset_index(drop=True))
+
+
+def smallest_dims_per_model(results: pd.DataFrame, tasks: list[str], levels=LEVELS) -> pd.DataFrame:
+    """Per model × method: the smallest SCORED dimension whose mean retention over ``tasks`` (those
+    scored at every dimension, ``grid_tasks``) reaches each level; a dim counts only where every one of
+    ``tasks`` was scored. Not reached below the native size: the native size, flagged."""
+    main = main_rows(results)
+    main = main[main["task"].isin(tasks) & (main["method"] != "native")]
+    rows = []
+    for (model, method), part in main.groupby(["model", "method"]):
+        means = part.groupby("dim")["retention"].agg(["mean", "count"])
+        means = means[means["count"] == len(tasks)]
+        native = int(part["native_dim"].iloc[0])
+        row = {"model": model, "native dim": native, "method": method,
+               "kind": "upper bound" if is_upper_bound(method) else "method", "tasks": len(tasks),
+               "scored dims": ", ".join(str(int(d)) for d in means.index)}
+        for level in levels:
+            ok = means[means["mean"] >= level]
+            row[f"{level:.0%}"] = int(ok.index[0]) if len(ok) else native
             row[f"{level:.0%} reached below native"] = bool(len(ok))
         rows.append(row)
     out = pd.DataFrame(rows)
-    return out.assign(_o=out["task type"].map(type_order)).sort_values(["model", "method", "_o"]).drop(columns="_o")
+    if out.empty:
+        return out
+    order = {m: i for i, m in enumerate(DS_METHODS)}
+    return (out.assign(_m=out["method"].map(lambda m: order.get(m, len(order)))).sort_values(["native dim", "model", "_m"])
+            .drop(columns="_m").reset_index(drop=True))
 
 
 def threshold_matrix(table: pd.DataFrame, level: str) -> pd.DataFrame:
-    """``smallest_dims`` as a (model · method) × task type matrix for one level ("99%")."""
-    frame = table.assign(row=table["model"] + " · " + table["method"])
+    """``smallest_dims`` as a (model · method label) × task type matrix for one level ("99%")."""
+    frame = table.assign(row=table["model"] + " · " + table["method"].map(lambda m: METHOD_LABELS.get(m, m)))
     return frame.pivot(index="row", columns="task type", values=level)
 
 
-def half_dimension_check(results: pd.DataFrame, method: str = "pca_inductive") -> pd.DataFrame:
-    """Zhang, Zhou & Bollegala (LREC-COLING 2024): PCA halves the dimension for about 1% loss. Per model:
-    the mean retention over the tasks scored at half the native size (where that dimension was scored;
-    clustering excluded: its k-means runs vary more than 1%)."""
+def half_dimension_check(results: pd.DataFrame, fit_kinds: dict | None = None) -> pd.DataFrame:
+    """Zhang, Zhou & Bollegala (2024, ``dimension_text.ZHANG_2024``): PCA halves the dimension for about 1% loss.
+    Per model and PCA fit: the mean retention at half the native size (where that dimension was scored;
+    clustering excluded: its k-means runs vary more than 1%). ``pca_in_domain`` is judged on the tasks
+    it was fitted in-domain for (their protocol: a fit on the task's own training data), the
+    off-domain fit on every task."""
     main = main_rows(results)
+    scopes = fit_kinds or {"pca_in_domain": [FITS["pca_in_domain"]], "pca_off_domain": [FITS["pca_off_domain"]]}
     rows = []
-    for model, part in main.groupby("model"):
+    for (model, method), part in main.groupby(["model", "method"]):
+        if method not in scopes:
+            continue
         half = int(part["native_dim"].iloc[0]) // 2
-        at = part[(part["method"] == method) & (part["dim"] == half) & (part["task_type"] != "clustering")]
-        types = ", ".join(sorted(at["task_type"].unique(), key=type_order))
+        at = part[(part["dim"] == half) & (part["task_type"] != "clustering") & part["fit"].isin(scopes[method])]
+        row = {"model": model, "method": method, "fit": ", ".join(scopes[method]), "native": half * 2, "half": half}
         if at.empty:
-            rows.append({"model": model, "native": half * 2, "half": half, "mean retention": np.nan,
-                         "loss": np.nan, "agrees (loss ≤ 1.5%)": None})
+            rows.append({**row, "tasks": 0, "mean retention": np.nan, "loss": np.nan, "agrees (loss ≤ 1.5%)": None})
             continue
         mean = float(at["retention"].mean())
-        rows.append({"model": model, "native": half * 2, "half": half, "task types": types,
+        rows.append({**row, "tasks": int(at["task"].nunique()),
+                     "task types": ", ".join(sorted(at["task_type"].unique(), key=type_order)),
                      "mean retention": mean, "loss": 1 - mean,
                      "worst task": at.loc[at["retention"].idxmin(), "task"], "worst retention": float(at["retention"].min()),
                      "agrees (loss ≤ 1.5%)": bool(1 - mean <= 0.015)})
@@ -287,9 +459,10 @@ def seed_spread(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def same_recipe(exp, results: pd.DataFrame, items: dict, p: dict) -> pd.DataFrame:
-    """The small model at its native size against the large one reduced to that size by each method (and
-    at its own size): mean main score over the tasks every variant was scored on, and the paired
-    bootstrap difference."""
+    """The small model at its native size against the large one at its own size (first row) and reduced
+    to the small one's size by each method (``kind`` "upper bound" for the transductive fit): mean main
+    score over the tasks every variant was scored on (every task: the large model is scored at the small
+    one's size on every type), and the paired bootstrap difference."""
     from ..stats import mean_difference
 
     pair = p["pair"]
@@ -306,12 +479,28 @@ def same_recipe(exp, results: pd.DataFrame, items: dict, p: dict) -> pd.DataFram
     for method, d in variants:
         keys = [(large, method, d, t) for t in fast]
         cmp = mean_difference(list(zip([items[k] for k in keys], base)), **settings)
-        rows.append({"large model": f"{large} · {method} · {d}", "large": large, "method": method, "dim": d,
+        rows.append({"large model": f"{large} · {METHOD_LABELS.get(method, method)} · {d}", "large": large,
+                     "method": method, "kind": "upper bound" if is_upper_bound(method) else "method", "dim": d,
                      "small": small, "small dim": dim, "mean (large)": np.mean([items[k].point() for k in keys]),
                      "mean (small)": np.mean([b.point() for b in base]),
                      "difference": cmp["difference"], "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
-                     "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0), "tasks": ", ".join(fast)})
+                     "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0), "tasks": ", ".join(fast),
+                     "task types": ", ".join(sorted({p["types"][t] for t in fast}, key=type_order))})
     return pd.DataFrame(rows)
+
+
+def same_recipe_by_type(results: pd.DataFrame, p: dict) -> pd.DataFrame:
+    """Mean main score per task type of the small model at its native size and of the large model at
+    its own size and at the small one's size by each method (every type: see ``tasks_at``)."""
+    pair = p["pair"]
+    small, large, dim = pair["small"], pair["large"], p["native"][pair["small"]]
+    main = main_rows(results, same_recipe=True)
+    rows = main[((main["model"] == small) & (main["method"] == "native"))
+                | ((main["model"] == large) & ((main["method"] == "native") | (main["dim"] == dim)))]
+    rows = rows.assign(variant=rows["model"] + " · " + rows["method"].map(lambda m: METHOD_LABELS.get(m, m))
+                       + " · " + rows["dim"].astype(int).astype(str))
+    table = rows.pivot_table(index="variant", columns="task_type", values="value", aggfunc="mean")
+    return table[sorted(table.columns, key=type_order)]
 
 
 # -- the zoo at native size -------------------------------------------------------------------------------
@@ -359,41 +548,6 @@ def native_zoo(exp, p: dict, results: pd.DataFrame | None = None) -> tuple[pd.Da
             pd.DataFrame(rows).sort_values("native dim").reset_index(drop=True))
 
 
-# -- cost: bytes and search time -------------------------------------------------------------------------
-
-def search_costs(exp, p: dict) -> pd.DataFrame:
-    """Brute-force top-k search time per query against dimension on every distinct text the store holds
-    for ``search.model`` (truncated to each dimension, unit-normalised; search time depends on the
-    dimension only, not on how the vectors were reduced): ``IndexFlatIP``, one query at a time and a
-    batch, ratios to the native dimension, all in one run."""
-    from ..paths import embeddings_dir
-    from ..search import flat_ip_index, time_search
-    from ..store import stored_corpus
-
-    s = p["search"]
-    model = s["model"]
-    texts, vectors = stored_corpus(embeddings_dir(), model)
-    n_queries = int(s.get("batch", 1000))
-    if len(texts) < n_queries + int(s.get("min_corpus", 20000)):
-        raise EmbedlabError(f"the store holds {len(texts)} texts for {model}; search timing needs "
-                            f"{n_queries + int(s.get('min_corpus', 20000))}", "pick a model with more stored texts")
-    order = np.random.default_rng(int(s.get("seed", 0))).permutation(len(texts))
-    queries, corpus = vectors[order[:n_queries]], vectors[order[n_queries:]]
-    rows = []
-    for dim in sorted(p["dims"][model] + [p["native"][model]]):
-        cut = Truncation(dim)
-        index = flat_ip_index(cut.apply(corpus, "document"))
-        timing = time_search(index, cut.apply(queries, "query"), k=int(s.get("k", 10)),
-                             n_single=int(s.get("single_queries", 200)), batch=n_queries,
-                             repeats=int(s.get("repeats", 5)))
-        rows.append({"dim": dim, "bytes per vector": 4 * dim, "index MB": 4 * dim * len(corpus) / 1e6, **timing})
-    frame = pd.DataFrame(rows)
-    full = frame[frame["dim"] == p["native"][model]].iloc[0]
-    frame["single ratio to native"] = frame["single_ms_per_query"] / full["single_ms_per_query"]
-    frame["batch ratio to native"] = frame["batch_ms_per_query"] / full["batch_ms_per_query"]
-    return frame.assign(model=model)
-
-
 # -- dimension utilisation (C08) -------------------------------------------------------------------------
 
 def utilisation(exp, models: list[str], calibration: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -421,65 +575,7 @@ def utilisation_records(table: pd.DataFrame, calibration: str) -> list[dict]:
     return out
 
 
-# -- figures --------------------------------------------------------------------------------------------
-
-METHOD_STYLE = {"truncation": ("#1f77b4", "o"), "pca_inductive": ("#d62728", "s"), "pca_transductive": ("#ff7f0e", "^"),
-                "pca_whiten": ("#8c564b", "v"), "random_projection": ("#2ca02c", "D"), "native": ("#000000", "*")}
-
-
-def retention_figure(results: pd.DataFrame):
-    """Retention against dimension, one line per method (mean over models, band: min–max over models),
-    one panel per task type, log-2 x axis."""
-    import matplotlib.pyplot as plt
-
-    by = retention_by_type(results)
-    by = by[by["method"] != "native"]
-    kinds = sorted(by["task_type"].unique(), key=type_order)
-    fig, axes = plt.subplots(1, len(kinds), figsize=(3.6 * len(kinds), 3.8), sharey=True, squeeze=False)
-    for ax, kind in zip(axes[0], kinds):
-        part = by[by["task_type"] == kind]
-        for method, m in part.groupby("method"):
-            stats = m.groupby("dim")["retention"].agg(["mean", "min", "max"])
-            color, marker = METHOD_STYLE.get(method, ("#333333", "."))
-            ax.plot(stats.index, stats["mean"], marker=marker, color=color, label=method, ms=4)
-            ax.fill_between(stats.index, stats["min"], stats["max"], color=color, alpha=0.12)
-        ax.axhline(0.99, color="#555555", lw=0.8, ls="--")
-        ax.axhline(0.95, color="#999999", lw=0.8, ls=":")
-        ax.set_xscale("log", base=2)
-        ax.set_title(kind, fontsize=10)
-        ax.set_xlabel("target dimension")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("retention (reduced / native score)")
-    axes[0][0].set_ylim(max(0.3, float(by["retention"].min()) - 0.05), 1.05)
-    axes[0][-1].legend(fontsize=8, loc="lower right")
-    return fig, axes
-
-
-def threshold_figure(table: pd.DataFrame, title: str):
-    """The smallest dimension keeping 99% / 95% of the native score, as two heatmaps."""
-    import matplotlib.pyplot as plt
-
-    levels = [f"{lv:.0%}" for lv in LEVELS]
-    mats = [threshold_matrix(table, lv) for lv in levels]
-    cols = sorted(mats[0].columns, key=type_order)
-    fig, axes = plt.subplots(1, 2, figsize=(4 + 1.3 * len(cols) * 2, 0.36 * len(mats[0]) + 2), sharey=True)
-    for ax, mat, level in zip(axes, mats, levels):
-        mat = mat[cols]
-        data = np.log2(mat.to_numpy(dtype=float))
-        ax.imshow(data, cmap="viridis_r", aspect="auto", vmin=4, vmax=9.6)
-        ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right", fontsize=8)
-        ax.set_yticks(range(len(mat)), mat.index, fontsize=7.5)
-        for i in range(mat.shape[0]):
-            for j in range(mat.shape[1]):
-                v = mat.iat[i, j]
-                if pd.notna(v):
-                    ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7,
-                            color="white" if np.log2(v) < 6.8 else "black")
-        ax.set_title(f"keeps {level} of the native score", fontsize=10)
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    return fig
-
+# -- shared with experiment 03 and the figures ---------------------------------------------------------
 
 def short_name(model: str) -> str:
     """A short label for crowded figures: ``all-mpnet-base-v2`` -> ``mpnet``."""
@@ -501,136 +597,8 @@ def pareto_front(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
 
 def quality_bytes_frame(results: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
     """Mean main score over ``tasks`` (those scored at every dimension, ``grid_tasks``) against bytes per
-    float32 vector, per (model, method, dim)."""
+    float32 vector, per (model, method, dim); ``upper_bound`` marks the transductive fit."""
     main = main_rows(results)
     main = main[main["task"].isin(tasks)]
     frame = main.groupby(["model", "method", "dim"])["value"].mean().rename("quality").reset_index()
-    return frame.assign(bytes=4 * frame["dim"])
-
-
-def pareto_figure(frame: pd.DataFrame, title: str, ylabel: str = "mean main score (0–1)"):
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8.5, 5.2))
-    models = list(dict.fromkeys(frame["model"]))
-    markers = dict(zip(models, "os^Dv<>ph"))
-    for (model, method), part in frame.groupby(["model", "method"]):
-        color, _ = METHOD_STYLE.get(method, ("#333333", "."))
-        ax.scatter(part["bytes"], part["quality"], color=color, marker=markers[model], s=22, alpha=0.75)
-    front = pareto_front(frame, "bytes", "quality")
-    ax.plot(front["bytes"], front["quality"], color="black", lw=1.2, label="Pareto front")
-    for _, row in front.iterrows():
-        ax.annotate(f"{short_name(row['model'])} · {row['method']} · {int(row['dim'])}", (row["bytes"], row["quality"]),
-                    fontsize=6.5, xytext=(3, -9), textcoords="offset points")
-    for method, (color, _) in METHOD_STYLE.items():
-        if method in set(frame["method"]):
-            ax.scatter([], [], color=color, marker="s", label=method)
-    for model, marker in markers.items():
-        ax.scatter([], [], color="#666666", marker=marker, label=model)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("bytes per vector (float32)")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def search_figure(costs: pd.DataFrame, title: str):
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.9))
-    for ax, (col, label) in zip(axes, [("single_ms_per_query", "one query at a time"),
-                                      ("batch_ms_per_query", "batch of queries, per query")]):
-        lo, hi = costs[col.replace("per_query", "min")], costs[col.replace("per_query", "max")]
-        ax.errorbar(costs["dim"], costs[col], yerr=[costs[col] - lo, hi - costs[col]], marker="o", capsize=3)
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("dimension")
-        ax.set_ylabel("ms per query (median of repeats)")
-        ax.set_title(label, fontsize=10)
-        ax.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=10.5)
-    fig.tight_layout()
-    return fig
-
-
-def variance_figure(curves: dict[str, np.ndarray], title: str):
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8.5, 4.6))
-    for model, curve in curves.items():
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=f"{model} ({len(curve)})", lw=1.3)
-    ax.axvline(20, color="#555555", lw=0.8, ls="--")
-    ax.axhline(0.85, color="#999999", lw=0.8, ls=":")
-    ax.set_xscale("log")
-    ax.set_xlabel("principal components (log scale)")
-    ax.set_ylabel("cumulative share of variance")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    ax.set_title(title, fontsize=10.5)
-    fig.tight_layout()
-    return fig
-
-
-# -- titles and interpretation -----------------------------------------------------------------------------
-
-def retention_title(results: pd.DataFrame) -> str:
-    by = retention_by_type(results)
-    at = by[(by["method"] != "native") & (by["dim"] == 128)]
-    if at.empty:
-        return "Retention of the native score against dimension"
-    means = at.groupby("method")["retention"].mean().sort_values(ascending=False)
-    return (f"At 128 dims {means.index[0]} keeps {means.iloc[0]:.0%} of the native score on average, "
-            f"{means.index[-1]} {means.iloc[-1]:.0%}")
-
-
-def interpretation(results, thresholds, half, pair, zoo, costs, util, spread) -> str:
-    """The written findings, computed from the tables (no number typed in)."""
-    lines = []
-    for level in ("99%", "95%"):
-        best = thresholds.groupby("method")[level].median().sort_values()
-        lines.append(f"**Smallest dimension keeping {level} of the native score** (median over models and task "
-                     "types): " + ", ".join(f"{m} {int(v)}" for m, v in best.items()) + ".")
-    if not half.empty and half["mean retention"].notna().any():
-        ok = half.dropna(subset=["mean retention"])
-        parts = [f"`{r['model']}` {r['native']}→{r['half']}: loss {r['loss']:.1%} "
-                 f"({'agrees' if r['agrees (loss ≤ 1.5%)'] else 'does not agree'})" for _, r in ok.iterrows()]
-        lines.append("**PCA to half the dimension** (Zhang, Zhou & Bollegala 2024 report about 1% loss; our "
-                     "inductive PCA, mean retention over the tasks scored at that dimension): " + "; ".join(parts) + ".")
-    if not pair.empty:
-        parts = []
-        for _, r in pair.iterrows():
-            verdict = ("better" if r["difference"] > 0 else "worse") if r["separated"] else "not separated"
-            parts.append(f"{r['large model']} {r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] ({verdict})")
-        lines.append("**A bigger model cut down, or a small one?** Paired difference of the mean main score against "
-                     "the small model at its native size: " + "; ".join(parts) + ".")
-    if not costs.empty:
-        lo = costs.iloc[0]
-        lines.append(f"**Cost** ({int(lo['n_corpus']):,} stored vectors, faiss IndexFlatIP, {int(lo['threads'])} threads): "
-                     f"at {int(lo['dim'])} dims a vector takes {int(lo['bytes per vector'])} bytes "
-                     f"({lo['bytes per vector'] / costs['bytes per vector'].max():.1%} of native); one query at a "
-                     f"time costs {lo['single ratio to native']:.2f}× the native time, a batched query "
-                     f"{lo['batch ratio to native']:.2f}×.")
-    if not util.empty:
-        top = util.sort_values("effective_rank", ascending=False).iloc[0]
-        lines.append(f"**Dimension use**: the top 20 components hold {util['pca_variance_top20'].min():.0%}–"
-                     f"{util['pca_variance_top20'].max():.0%} of the variance across models; the highest effective "
-                     f"rank is `{top['model']}`'s {top['effective_rank']:.0f} of {int(top['native dim'])}.")
-    if not spread.empty:
-        lines.append(f"**Random projection seeds**: the main score varies by at most {spread['std'].max():.3f} "
-                     f"(standard deviation over {int(spread['seeds'].max())} seeds) at {int(spread['dim'].iloc[0])} dims.")
-    return "\n\n".join(lines)
-
-
-def headline(thresholds: pd.DataFrame, half: pd.DataFrame) -> str:
-    """Two sentences for reports/SUMMARY.md."""
-    best = thresholds.groupby("method")["99%"].median().sort_values()
-    text = ("Smallest dimension keeping 99% of the native score, median over models and task types: "
-            + ", ".join(f"{m} {int(v)}" for m, v in best.items()) + ".")
-    ok = half.dropna(subset=["mean retention"]) if not half.empty else half
-    if not ok.empty:
-        text += (" Inductive PCA to half the native size loses "
-                 + ", ".join(f"{r['loss']:.1%} ({r['model']})" for _, r in ok.iterrows())
-                 + " (Zhang et al. 2024: about 1%).")
-    return text
+    return frame.assign(bytes=4 * frame["dim"], upper_bound=frame["method"].map(is_upper_bound))

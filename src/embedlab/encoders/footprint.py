@@ -51,7 +51,8 @@ def weight_footprint(group) -> dict:
     backend, spec = group.backend, group.specs[0]
     weights = getattr(backend, "weights", None)
     record = {"model": group.name, "precision": spec.options.get("precision", "fp32"), "prune": spec.options.get("prune"),
-              "sparsity": None if weights is None else weights.sparsity}
+              "sparsity": None if weights is None else weights.sparsity,
+              "parameter_sparsity": None if weights is None else weights.parameter_sparsity}
     # A back end whose files on disk are not its source's (a distilled student) names them itself.
     files = ({} if weights is not None and weights.changed
              else backend.run_files() if hasattr(backend, "run_files") else _source_files(spec))
@@ -63,8 +64,26 @@ def weight_footprint(group) -> dict:
         record.update(measured_as="state dict saved by torch.save", files=[], bytes=_state_dict_bytes(weights.module))
     else:
         raise EmbedlabError(f"no weight files or torch module to measure for '{group.name}'", "load it from a local source")
+    module = weights.module if weights is not None and weights.module is not None else _torch_module(backend)
+    if module is not None:  # the same file type for every torch model, so size ratios compare like with like
+        record["state_dict_bytes"] = _state_dict_bytes(module)
     record["megabytes"] = round(record["bytes"] / 2**20, 2)
     return record
+
+
+def _torch_module(backend):
+    """The transformer a back end runs in torch (a SentenceTransformer's first module, or a transformers
+    model), None where it runs elsewhere (onnxruntime, a C engine, static vectors) or was freed."""
+    import torch
+
+    model = getattr(backend, "model", None)
+    candidates = [getattr(model[0], "auto_model", None)] if hasattr(model, "__getitem__") and hasattr(model, "encode") else [model]
+    for module in candidates:
+        if isinstance(module, torch.nn.Module):
+            params = list(module.parameters())
+            if params and params[0].device.type != "meta":
+                return module
+    return None
 
 
 def _entry(spec: ModelSpec) -> dict:

@@ -82,6 +82,14 @@ def linear_sparsity(module) -> float:
     return zeros / max(1, sum(m.weight.numel() for m, _ in layers))
 
 
+def parameter_sparsity(module) -> float:
+    """Fraction of exact zeros over every parameter of ``module`` (embedding tables, norms and biases
+    included): what "removes X% of parameters" means, where ``linear_sparsity`` counts Linear weights only."""
+    params = list(module.parameters())
+    zeros = sum(int((p == 0).sum()) for p in params)
+    return zeros / max(1, sum(p.numel() for p in params))
+
+
 def prune_linear(module, amount: float) -> float:
     """Zero the ``amount`` fraction of smallest-magnitude Linear weights, counted over all layers
     together; returns the achieved sparsity."""
@@ -159,6 +167,16 @@ def quantize_onnx(source: Path, target: Path) -> None:
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
 
 
+def session_options():
+    """The onnxruntime options of every ONNX session here (our exports and shipped files alike): as many
+    intra-op threads as torch uses, so timings of the two runtimes compare like for like."""
+    import torch
+
+    options = require_package("onnxruntime").SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    return options
+
+
 class OnnxStates:
     """onnxruntime on an exported graph: tokenizer tensors -> token states (a CPU tensor).
 
@@ -166,12 +184,8 @@ class OnnxStates:
     """
 
     def __init__(self, path: Path):
-        import torch
-
         ort = require_package("onnxruntime")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
 
     def __call__(self, batch):
@@ -191,6 +205,7 @@ class Weights:
         self.precision = spec.options.get("precision", "fp32")
         self.prune = spec.options.get("prune")
         self.sparsity: float | None = None
+        self.parameter_sparsity: float | None = None  # zeros over all parameters (``parameter_sparsity``)
         self.module = None
         self.onnx_path: Path | None = None
         self.exported_now = False
@@ -214,6 +229,7 @@ class Weights:
         """Prune, then quantize if asked, ``module`` (the transformer) in place; returns it."""
         if self.prune is not None:
             self.sparsity = prune_linear(module, self.prune)
+            self.parameter_sparsity = parameter_sparsity(module)
             log.info("%s: pruned Linear weights to %.1f%% zeros (asked %.1f%%)", self.spec.id,
                      100 * self.sparsity, 100 * self.prune)
         if self.precision == "torch-dynamic-int8":
@@ -252,12 +268,14 @@ class Weights:
                     first = str(exc).splitlines()[0] if str(exc) else ""
                     raise model_error(self.spec.id, f"ONNX export failed ({exc.__class__.__name__}: {first})",
                                       "use precision fp32 or torch-dynamic-int8") from None
-                atomic_write_json(tmp / "export.json", {"model": self.spec.id, "sparsity": self.sparsity})
+                atomic_write_json(tmp / "export.json", {"model": self.spec.id, "sparsity": self.sparsity,
+                                                        "parameter_sparsity": self.parameter_sparsity})
 
             build_once(folder, "model.onnx", build)
             self.exported_now = True
         if self.prune is not None and self.sparsity is None:
-            self.sparsity = json.loads((folder / "export.json").read_text(encoding="utf-8")).get("sparsity")
+            export = json.loads((folder / "export.json").read_text(encoding="utf-8"))
+            self.sparsity, self.parameter_sparsity = export.get("sparsity"), export.get("parameter_sparsity")
         path = folder / "model.onnx"
         if self.precision == "onnx-int8":
             path = folder / "model.int8.onnx"

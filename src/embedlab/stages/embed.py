@@ -23,7 +23,7 @@ import numpy as np
 
 from ..encoders import encoder_groups, model_provenance, models_from_params, runtime, with_token_cap
 from ..errors import EmbedlabError
-from ..params import experiment_runs, experiments, load_params, token_caps
+from ..params import experiment_runs, experiments, full_size_tasks, load_params, token_caps
 from ..paths import embeddings_dir, tasks_dir
 from ..provenance import sha256_json
 from ..store import StoredRows, is_current, save_embeddings
@@ -40,7 +40,7 @@ def embed_plan(params: dict, prepared: list[str], defaults: list[str]) -> dict[s
     wanted: dict[str, set[str]] = {}
     for group in experiments(params):
         for model, tasks in experiment_runs(params[group], group, params["data"].get("noise")).items():
-            names = defaults if tasks is None else tasks
+            names = list(defaults if tasks is None else tasks) + full_size_tasks(params[group], group)
             missing = [t for t in names if t not in prepared]
             if missing:
                 variants = [p for p in prepared if base_name(p) == base_name(missing[0])]

@@ -1,7 +1,15 @@
-"""Stage `throughput`: every registry model timed in one run on the same texts, plus the plain
-``SentenceTransformer.encode`` reference, into reports/metrics/throughput.json. For the models of
-``throughput.memory``: the bytes of the weights they run and the peak resident memory of a fresh
-process that loads one and encodes the same texts."""
+"""Stage `throughput`: every registry model, and the plain ``SentenceTransformer.encode`` reference,
+timed interleaved on the same texts in one run (``throughput.rounds`` rounds, a shuffled order each),
+into reports/metrics/throughput.json. Torch and onnxruntime run with ``throughput.threads`` threads.
+For the models of ``throughput.memory``: the bytes of the weights they run and the peak resident
+memory of a fresh process that loads one and encodes the same texts. For every model that runs an
+ONNX graph: what the graph computes in (op-type counts, int8 weights dequantized or int8 kernels).
+
+Output: ``records`` (flat: ``texts_per_s`` per model and for the reference, ``speedup_vs_fp32`` for
+``throughput.references``, ``ratio_vs_plain_sentence_transformers`` for the baseline; each with
+``value`` = median over rounds, ``min``, ``max``, ``rounds``), the same per model under ``models``,
+``baseline``, ``footprint``, ``onnx_graphs`` and ``provenance``.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +18,38 @@ from pathlib import Path
 
 from ..encoders import encoder_groups, model_location, models_from_params, pick_device, runtime, with_token_cap
 from ..encoders.footprint import peak_memory, weight_footprint
+from ..encoders.onnx_graph import graph_summary
 from ..errors import EmbedlabError
 from ..params import load_params, token_caps
 from ..paths import metrics_path, tasks_dir
 from ..provenance import atomic_write_json, library_versions
 from ..tasks import available_tasks, load_prepared, texts_to_embed
-from ..throughput import pick_texts, time_group, time_sentence_transformer
+from ..throughput import (PLAIN, group_runner, onnx_file, onnxruntime_threads, paired_ratio, pick_texts, rate,
+                          sentence_transformer_runner, time_interleaved)
 
 
-def torch_threads() -> int:
-    """The thread count the timings ran with (torch's default), given to the memory processes too."""
+def set_threads(threads) -> int:
+    """Torch's intra-op threads for the whole run (None: torch's default); our ONNX sessions read the
+    same count. Returns the count in force."""
     import torch
 
+    if threads is not None:
+        if int(threads) < 1:
+            raise EmbedlabError(f"params 'throughput.threads' must be >= 1 or null, got {threads}", "use e.g. threads: 2")
+        torch.set_num_threads(int(threads))
     return torch.get_num_threads()
+
+
+def _check(settings: dict, registry: dict) -> None:
+    baseline = settings.get("baseline")
+    if baseline and baseline not in registry:
+        raise EmbedlabError(f"params 'throughput.baseline' names unknown model '{baseline}'",
+                            f"use a model of the registry, e.g. {next(iter(registry))}, or null")
+    named = list(settings.get("memory") or []) + [m for pair in (settings.get("references") or {}).items() for m in pair]
+    unknown = [m for m in named if m not in registry]
+    if unknown:
+        raise EmbedlabError(f"params 'throughput.memory' or 'throughput.references' names unknown model '{unknown[0]}'",
+                            f"use models of the registry, e.g. {next(iter(registry))}")
 
 
 def run(params_path: str | Path = "params.yaml") -> Path:
@@ -30,48 +57,90 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     params = load_params(params_path)
     settings, embed = params.get("throughput") or {}, params["embed"]
     registry = models_from_params(params["models"])
-    baseline = settings.get("baseline")
-    if baseline and baseline not in registry:
-        raise EmbedlabError(f"params 'throughput.baseline' names unknown model '{baseline}'",
-                            f"use a model of the registry, e.g. {next(iter(registry))}, or null")
-    memory = list(settings.get("memory") or [])
-    unknown = [m for m in memory if m not in registry]
-    if unknown:
-        raise EmbedlabError(f"params 'throughput.memory' names unknown model '{unknown[0]}'",
-                            f"use models of the registry, e.g. {next(iter(registry))}")
-    batch_size, repeats = int(settings.get("batch_size", 32)), int(settings.get("repeats", 3))
+    _check(settings, registry)
+    baseline, memory = settings.get("baseline"), list(settings.get("memory") or [])
+    references = dict(settings.get("references") or {})
+    batch_size, rounds = int(settings.get("batch_size", 32)), int(settings.get("rounds", 5))
+    threads = set_threads(settings.get("threads"))
     tasks = {name: load_prepared(name, tasks_dir()) for name in available_tasks(tasks_dir())}
     texts = pick_texts(tasks, int(settings.get("texts", 256)), texts_to_embed)
     # Short sentences are timed, so every model reads them with the short-text cap.
     specs = [with_token_cap(spec, token_caps(embed)["short"]) for spec in registry.values()]
     cache_dir, device = runtime(embed)
-    models, footprints = {}, {}
+    # Every runner stays loaded so the rounds can interleave them.
+    groups, runners, graphs, footprints, ort_threads = {}, {}, {}, {}, {}
     for group in encoder_groups(specs, cache_dir=cache_dir, device=device):
-        print(f"throughput: {group.name}")
-        record = time_group(group.load(), texts, batch_size=batch_size, repeats=repeats)
+        print(f"throughput: loading {group.name}")
+        groups[group.name] = group.load()
+        runners[group.name] = group_runner(group, texts, batch_size)
+        ort_threads[group.name] = onnxruntime_threads(group.backend)
+        path = onnx_file(group.backend)
         for spec in group.specs:
-            models[spec.id] = record
+            if path is not None:
+                graphs[spec.id] = {"file": f"{path.parent.name}/{path.name}", **graph_summary(path)}
             if spec.id in memory:
                 footprints[spec.id] = {"weights": weight_footprint(group)}
+    base_spec = next((s for s in specs if s.id == baseline), None)
+    if base_spec is not None:
+        runners[PLAIN] = sentence_transformer_runner(model_location(base_spec, cache_dir), texts, batch_size=batch_size,
+                                                     device=device or pick_device(),
+                                                     max_seq_length=base_spec.max_seq_length)
+    print(f"throughput: {len(runners)} runners x {rounds} rounds of {len(texts)} texts")
+    seconds, orders = time_interleaved(runners, rounds, seed=int(settings.get("seed", 0)))
+
+    common = {"n_texts": len(texts), "batch_size": batch_size, "torch_threads": threads}
+    models, records, group_of = {}, [], {}
+    for name, group in groups.items():
+        r = rate(seconds[name], len(texts))
+        record = {**common, "device": str(group.device), "rounds": rounds, "repeats": rounds,
+                  "onnxruntime_intra_op_threads": ort_threads[name],
+                  "texts_per_second": round(r["value"], 2), "texts_per_second_min": round(r["min"], 2),
+                  "texts_per_second_max": round(r["max"], 2),
+                  # older readers: best / worst are the max / min over rounds
+                  "texts_per_second_best": round(r["max"], 2), "texts_per_second_worst": round(r["min"], 2),
+                  "texts_per_second_by_round": [round(v, 2) for v in r["by_round"]],
+                  "seconds_by_round": [round(s, 4) for s in seconds[name]],
+                  "load_seconds": round(group.load_seconds or 0.0, 3),
+                  "models_sharing_the_pass": [s.id for s in group.specs]}
+        for spec in group.specs:
+            models[spec.id], group_of[spec.id] = record, name
+            records.append({"model": spec.id, "runner": "embedlab", "metric": "texts_per_s", **_rounded(r), **common,
+                            "device": record["device"], "onnxruntime_intra_op_threads": ort_threads[name]})
+    for variant, reference in references.items():
+        ratio = paired_ratio(seconds[group_of[variant]], seconds[group_of[reference]])
+        records.append({"model": variant, "metric": "speedup_vs_fp32", "reference": reference, **_rounded(ratio, 3)})
+    payload = {"records": records, "models": models}
+    if base_spec is not None:
+        r = rate(seconds[PLAIN], len(texts))
+        ratio = paired_ratio(seconds[group_of[baseline]], seconds[PLAIN])
+        records.append({"model": baseline, "runner": PLAIN, "metric": "texts_per_s", **_rounded(r), **common,
+                        "device": device or pick_device()})
+        records.append({"model": baseline, "metric": "ratio_vs_plain_sentence_transformers", "reference": PLAIN,
+                        **_rounded(ratio, 3)})
+        payload["baseline"] = {"model": baseline, "what": PLAIN, **common, "rounds": rounds, "repeats": rounds,
+                               "texts_per_second": round(r["value"], 2), "texts_per_second_min": round(r["min"], 2),
+                               "texts_per_second_max": round(r["max"], 2),
+                               "ratio_embedlab_to_plain": round(ratio["value"], 3),
+                               "ratio_embedlab_to_plain_min": round(ratio["min"], 3),
+                               "ratio_embedlab_to_plain_max": round(ratio["max"], 3)}
+    for group in groups.values():
         group.close()
     for spec in specs:
         if spec.id in memory:  # a fresh process each, so no model's memory counts for another
             print(f"throughput: peak memory of {spec.id}")
             footprints[spec.id]["peak_memory"] = peak_memory(spec, texts, cache_dir=cache_dir, batch_size=batch_size,
-                                                             threads=torch_threads())
-    payload = {"models": models}
+                                                             threads=threads)
     if footprints:
         payload["footprint"] = footprints
-    if baseline:
-        spec = next(s for s in specs if s.id == baseline)
-        record = time_sentence_transformer(
-            model_location(spec, cache_dir), texts, batch_size=batch_size, repeats=repeats,
-            device=device or pick_device(), max_seq_length=spec.max_seq_length)
-        payload["baseline"] = {"model": baseline, **record,
-                               "ratio_embedlab_to_plain": round(models[baseline]["texts_per_second"]
-                                                                / record["texts_per_second"], 3)}
-    payload["provenance"] = {"params": {"throughput": settings, "embed": embed},
-                             "libraries": library_versions(), "wall_time_seconds": round(time.time() - started, 1)}
+    if graphs:
+        payload["onnx_graphs"] = graphs
+    payload["provenance"] = {"params": {"throughput": settings, "embed": embed}, "torch_threads": threads,
+                             "round_orders": orders, "libraries": library_versions(),
+                             "wall_time_seconds": round(time.time() - started, 1)}
     target = metrics_path("throughput")
     atomic_write_json(target, payload)
     return target
+
+
+def _rounded(spread: dict, digits: int = 2) -> dict:
+    return {k: round(spread[k], digits) for k in ("value", "min", "max")} | {"rounds": spread["rounds"]}

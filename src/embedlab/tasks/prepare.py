@@ -127,7 +127,8 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
     the caps cut is named ``<name>-sample``; one they do not cut keeps its bare name.
     ``full_size``: task names ALSO prepared at full size under their bare name (for experiments that
     compare with MTEB's published scores); an embedded task listed there is prepared at full size only
-    (its name is not MTEB's, so one name serves both).
+    (its name is not MTEB's, so one name serves both). A ``fit_only`` task (texts to fit a transform on,
+    never scored) is prepared at full size only and is never a default task.
     ``keep_corpus``: retrieval tasks whose corpus is never cut (only their queries are sampled).
     ``noise``: ``{tasks: {name: [kind, ...]}, rates: [...]}`` (``data.noise``): each listed task's default-size
     variant is also written with each kind of noise (``tasks/noise.py``) at each rate in its test texts, as
@@ -196,8 +197,8 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
                 "source": None, "checksum": None, "n_full": None, "n_used": None, "n_texts": None}
             continue
         in_full = name in full_size
-        variants = [_sampled(spec, full, prov, dict.fromkeys(sizes) if in_full and spec.source == "package"
-                             else sizes, seed, name in keep_corpus)]
+        whole = spec.fit_only or (in_full and spec.source == "package")  # one variant, at full size
+        variants = [_sampled(spec, full, prov, dict.fromkeys(sizes) if whole else sizes, seed, name in keep_corpus)]
         if in_full and variants[0]["name"] != name:
             variants.append(_sampled(spec, full, prov, dict.fromkeys(sizes), seed, False))
         for i, task in enumerate(variants):
@@ -205,7 +206,7 @@ def prepare_tasks(names, *, mirror: str | os.PathLike | None, sizes: dict | None
             atomic_write_json(path, task)
             index["tasks"][task["name"]] = {
                 "type": spec.type, "language": spec.language, "file": path.name, "base_name": name,
-                "label": task["label"], "default": i == 0, "full": not is_cut(task["n_used"], task["n_full"]),
+                "label": task["label"], "default": i == 0 and not spec.fit_only, "full": not is_cut(task["n_used"], task["n_full"]),
                 "text_length": task["text_length"], "available": True, "reason": None, "source": task["source"],
                 "checksum": task["checksum"], "n_full": task["n_full"], "n_used": task["n_used"],
                 "n_texts": {role: len(t) for role, t in texts_to_embed(task).items()}}

@@ -25,6 +25,8 @@ class TaskSpec:
     ``<package>:<path in package>``, ``assets:<path>`` or a path relative to the mirror root.
     ``long_texts``: the task's texts are long (documents; median over ~100 words), so models read them
     with ``embed.max_seq_length.long`` tokens instead of the short cap.
+    ``fit_only``: texts to fit a transform on (e.g. a benchmark's train split), never scored: prepared
+    at full size only and never a default task (``tasks: null`` does not pick it up).
     """
 
     name: str
@@ -40,6 +42,7 @@ class TaskSpec:
     mteb_name: str | None = None
     note: str = ""
     long_texts: bool = False
+    fit_only: bool = False
 
     @property
     def text_length(self) -> str:

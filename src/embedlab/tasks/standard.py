@@ -5,6 +5,7 @@ are online. Each task's record is registered next to its mirror loader and its h
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -66,6 +67,24 @@ register(declare(
     "scores CC BY-SA 4.0; DeepL machine translation by P. May", hub_id=_STSB_MT[0], hub_revision=_STSB_MT[1],
     mteb_name="STSBenchmarkMultilingualSTS", note="the zh subset (test) of MTEB's STSBenchmarkMultilingualSTS"),
     mirror=_mirror_stsb("zh"), hub=sts_loader("zh", "similarity_score"))
+
+
+def _mirror_stsb_train(files: Files, seed: int) -> dict:
+    return {"train": _read_sts_csv(files.mirrored("stsb/stsb-en-train.csv"))}
+
+
+def _hub_stsb_train(spec: TaskSpec, seed: int) -> dict:
+    ds = load_split(spec, None, split="train")
+    return {"train": {"sentence1": list(ds["sentence1"]), "sentence2": list(ds["sentence2"]),
+                      "score": [float(s) for s in ds["score"]]}}
+
+
+# the train split of STS-B as its own fit-only task: texts an in-domain reduction is fitted on (experiment 02)
+register(dataclasses.replace(declare(
+    "STSBenchmark-train", "sts", "en", "mirror", ["stsb/stsb-en-train.csv"], "scores CC BY-SA 4.0; texts per source",
+    hub_id="mteb/stsbenchmark-sts", hub_revision="b0fddb56ed78048fa8b90373c8a3cfc37b684831", fit_only=True,
+    note="the STS Benchmark train split (5,749 pairs): texts to fit a reduction on, never scored"), splits=("train",)),
+    mirror=_mirror_stsb_train, hub=_hub_stsb_train)
 register(declare(
     "STSBenchmark-zh-en", "sts", "zh-en", "mirror", ["stsb/stsb-zh-test.csv", "stsb/stsb-en-test.csv"],
     "scores CC BY-SA 4.0; DeepL machine translation by P. May", hub_id=_STSB_MT[0], hub_revision=_STSB_MT[1],

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import require_package
+from ..precision import session_options
 from ..registry import PREFIX_OPTIONS, SOURCE_KINDS, LoaderInfo, register_loader
 from ..sources import local_folder, location
 from ..spec import ModelSpec, model_error
@@ -48,7 +49,8 @@ class OnnxBackend(TokenBackend):
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(path), providers=providers)
+        # the same session options as our own exports (encoders.precision), so shipped and exported graphs time alike
+        self.session = ort.InferenceSession(str(path), session_options(), providers=providers)
         self.inputs = [i.name for i in self.session.get_inputs()]
         rank3 = [o.name for o in self.session.get_outputs() if len(o.shape) == 3]
         if not rank3:

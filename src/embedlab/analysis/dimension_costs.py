@@ -1,0 +1,101 @@
+"""Experiment 02's costs: bytes per vector and faiss brute-force search time against dimension, timed
+with ``search.threads`` faiss threads (default 1, as experiment 03: on a shared machine one thread per
+search is the stable measure), as result records so ``dvc metrics diff`` sees them; the sentence the
+interpretation quotes is written from those records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EmbedlabError
+from ..reduction import Truncation
+
+
+def search_costs(exp, p: dict) -> pd.DataFrame:
+    """Brute-force top-k search time per query against dimension on every distinct text the store holds
+    for ``search.model`` (truncated to each dimension, unit-normalised; search time depends on the
+    dimension only, not on how the vectors were reduced): ``IndexFlatIP``, one query at a time and a
+    batch, ratios to the native dimension, all in one run with ``search.threads`` faiss threads."""
+    from ..paths import embeddings_dir
+    from ..search import faiss_module, flat_ip_index, time_search
+    from ..store import stored_corpus
+
+    faiss = faiss_module()
+    s = p["search"]
+    model = s["model"]
+    texts, vectors = stored_corpus(embeddings_dir(), model)
+    n_queries = int(s.get("batch", 1000))
+    if len(texts) < n_queries + int(s.get("min_corpus", 20000)):
+        raise EmbedlabError(f"the store holds {len(texts)} texts for {model}; search timing needs "
+                            f"{n_queries + int(s.get('min_corpus', 20000))}", "pick a model with more stored texts")
+    order = np.random.default_rng(int(s.get("seed", 0))).permutation(len(texts))
+    queries, corpus = vectors[order[:n_queries]], vectors[order[n_queries:]]
+    rows, before = [], faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(int(s.get("threads") or 1))
+    try:
+        for dim in sorted(p["dims"][model] + [p["native"][model]]):
+            cut = Truncation(dim)
+            index = flat_ip_index(cut.apply(corpus, "document"))
+            timing = time_search(index, cut.apply(queries, "query"), k=int(s.get("k", 10)),
+                                 n_single=int(s.get("single_queries", 200)), batch=n_queries,
+                                 repeats=int(s.get("repeats", 5)))
+            rows.append({"dim": dim, "bytes per vector": 4 * dim, "index MB": 4 * dim * len(corpus) / 1e6, **timing})
+    finally:
+        faiss.omp_set_num_threads(before)
+    return with_ratios(pd.DataFrame(rows).assign(model=model, native_dim=p["native"][model]))
+
+
+def with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add each dimension's time over the native dimension's, per query pattern."""
+    full = frame[frame["dim"] == frame["native_dim"]].iloc[0]
+    out = frame.copy()
+    out["single ratio to native"] = out["single_ms_per_query"] / full["single_ms_per_query"]
+    out["batch ratio to native"] = out["batch_ms_per_query"] / full["batch_ms_per_query"]
+    return out
+
+
+def search_records(costs: pd.DataFrame) -> pd.DataFrame:
+    """The search table as flat result records (``task_type`` "cost", ``main`` False): per dimension
+    ``bytes_per_vector``, ``search_ms_single`` / ``search_ms_batch`` (median, with ``ms_min`` /
+    ``ms_max`` over repeats) and their ratios to the native dimension, each with model, dim, threads."""
+    rows = []
+    for _, c in costs.iterrows():
+        base = {"model": c["model"], "task": f"search ({int(c['n_corpus']):,} stored vectors)", "task_type": "cost",
+                "language": None, "main": False, "method": "truncation", "dim": int(c["dim"]),
+                "native_dim": int(c["native_dim"]), "threads": int(c["threads"]), "repeats": int(c["repeats"]),
+                "n_corpus": int(c["n_corpus"]), "k": int(c["k"])}
+        rows.append({**base, "metric": "bytes_per_vector", "value": float(c["bytes per vector"])})
+        for pattern in ("single", "batch"):
+            rows.append({**base, "metric": f"search_ms_{pattern}", "value": float(c[f"{pattern}_ms_per_query"]),
+                         "ms_min": float(c[f"{pattern}_ms_min"]), "ms_max": float(c[f"{pattern}_ms_max"]),
+                         "queries": int(c["n_single"] if pattern == "single" else c["batch"])})
+            rows.append({**base, "metric": f"search_ratio_{pattern}_to_native", "value": float(c[f"{pattern} ratio to native"])})
+    return pd.DataFrame(rows)
+
+
+def _at(records: pd.DataFrame, metric: str, dim: int) -> float:
+    return float(records[(records["metric"] == metric) & (records["dim"] == dim)]["value"].iloc[0])
+
+
+def cost_sentence(records: pd.DataFrame) -> str:
+    """The cost finding at the smallest timed dimension, every number read from ``search_records``."""
+    if records.empty:
+        return ""
+    r = records.sort_values("dim").iloc[0]
+    lo, native, threads = int(r["dim"]), int(r["native_dim"]), int(r["threads"])
+    share = _at(records, "bytes_per_vector", lo) / _at(records, "bytes_per_vector", native)
+    return (f"**Cost** ({int(r['n_corpus']):,} stored vectors, faiss IndexFlatIP, {threads} thread"
+            f"{'s' if threads > 1 else ''}, median of {int(r['repeats'])} repeats): at {lo} dims a vector takes "
+            f"{int(_at(records, 'bytes_per_vector', lo))} bytes ({share:.1%} of native); one query at a time costs "
+            f"{_at(records, 'search_ratio_single_to_native', lo):.2f}× the native time, a batched query "
+            f"{_at(records, 'search_ratio_batch_to_native', lo):.2f}×.")
+
+
+def search_title(records: pd.DataFrame) -> str:
+    """The search figure's title from the records."""
+    r = records.sort_values("dim").iloc[0]
+    lo = int(r["dim"])
+    return (f"{lo} dims: {_at(records, 'search_ratio_single_to_native', lo):.2f}× the native time one query at a time, "
+            f"{_at(records, 'search_ratio_batch_to_native', lo):.2f}× batched ({int(r['n_corpus']):,} vectors, "
+            f"{int(r['threads'])} faiss thread{'s' if int(r['threads']) > 1 else ''})")
