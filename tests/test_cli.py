@@ -36,7 +36,8 @@ def _project(tmp_path, repo_params, **changes):
 
 
 def test_unknown_task(tmp_path, repo_params):
-    cwd = _project(tmp_path, repo_params, **{"data.tasks": ["STSBenchmark", "NoSuchTask"], "data.full_size": []})
+    cwd = _project(tmp_path, repo_params, **{"data.tasks": ["STSBenchmark", "NoSuchTask"], "data.full_size": [],
+                                             "architecture_comparison.full_size": []})
     _one_line_error(*_embedlab(["prepare"], cwd), "NoSuchTask")
     assert not (tmp_path / "data" / "tasks" / "index.json").exists(), "no half-written output"
 

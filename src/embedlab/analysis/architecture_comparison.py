@@ -28,7 +28,11 @@ def scored_tasks(exp, tasks: list[str] | None, full_size: list[str] | None = Non
     """The tasks of ``tasks`` (via ``exp.tasks``; None: every default-size task) that have a main score to
     compare architectures on, each of ``full_size`` at full size instead of its ``-sample``. Intrinsic tasks
     (robustness, polysemy) are experiment 04's study and are left out."""
-    swap = {f"{t}-sample": t for t in full_size or []}
+    from ..paths import tasks_dir
+    from ..tasks import available_tasks
+
+    prepared = set(available_tasks(tasks_dir()))
+    swap = {f"{t}-sample": t for t in full_size or [] if t in prepared}  # else the sample stays
     names = [swap.get(t, t) for t in exp.tasks(tasks)]
     return [t for t in exp.tasks(names) if exp.task(t)["type"] not in INTRINSIC_TYPES]
 

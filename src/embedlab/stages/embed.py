@@ -40,7 +40,8 @@ def embed_plan(params: dict, prepared: list[str], defaults: list[str]) -> dict[s
     wanted: dict[str, set[str]] = {}
     for group in experiments(params):
         for model, tasks in experiment_runs(params[group], group, params["data"].get("noise")).items():
-            names = list(defaults if tasks is None else tasks) + full_size_tasks(params[group], group)
+            names = list(defaults if tasks is None else tasks) + [
+                t for t in full_size_tasks(params[group], group) if t in prepared]
             missing = [t for t in names if t not in prepared]
             if missing:
                 variants = [p for p in prepared if base_name(p) == base_name(missing[0])]
