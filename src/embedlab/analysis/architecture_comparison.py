@@ -31,7 +31,7 @@ def scored_tasks(exp, tasks: list[str] | None, full_size: list[str] | None = Non
     from ..paths import tasks_dir
     from ..tasks import available_tasks
 
-    prepared = set(available_tasks(tasks_dir()))
+    prepared = set(available_tasks(tasks_dir())) if full_size else set()
     swap = {f"{t}-sample": t for t in full_size or [] if t in prepared}  # else the sample stays
     names = [swap.get(t, t) for t in exp.tasks(tasks)]
     return [t for t in exp.tasks(names) if exp.task(t)["type"] not in INTRINSIC_TYPES]
