@@ -58,6 +58,8 @@ def test_format_ratio_writes_value_and_range_with_the_same_digits():
     assert format_ratio(2.13, 1.70, 2.52) == "2.1× (1.7–2.5)"
     assert format_ratio(3.04, 1.5, 4.6) == "3× (2–5)"
     assert format_ratio(0.977, 0.968, 0.99, unit="") == "0.98 (0.97–0.99)"
+    # no range recorded: the value alone, one decimal
+    assert format_ratio(2.13, None, None) == format_ratio(2.13, float("nan"), float("nan")) == "2.1×"
 
 
 # -- ONNX graph summary on hand-built graphs --------------------------------------------------------------

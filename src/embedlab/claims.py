@@ -15,7 +15,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .analysis.results import english_mean, english_tasks
+from .analysis.results import display_names, english_mean, english_tasks
 
 CONTEXTUAL_FAMILIES = ("contrastive", "bert", "multilingual")
 VERDICTS = ("supported", "contradicted", "partly", "not reached by the tested models", "not testable here")
@@ -43,11 +43,7 @@ class Claim:
 def _coinciding(extras, experiment) -> dict[str, str]:
     """``{model: "a = b"}`` from an experiment's ``coinciding_models`` groups (models whose stored vectors
     agree within a tolerance on every task): such a group is one model, never two."""
-    out = {}
-    for group in ((extras or {}).get(experiment) or {}).get("coinciding_models") or []:
-        for model in group["models"]:
-            out[model] = group.get("label") or " = ".join(group["models"])
-    return out
+    return display_names(((extras or {}).get(experiment) or {}).get("coinciding_models") or [])
 
 
 def _task_values(results, task, metric):
@@ -254,10 +250,7 @@ def _speed(r) -> str:
     """A weight variant's speed-up: the median over interleaved rounds with their range where recorded."""
     from .throughput import format_ratio
 
-    low, high = r.get("speed-up min"), r.get("speed-up max")
-    if low is not None and low == low and high is not None:
-        return format_ratio(r["speed-up"], low, high, unit="x")
-    return f"{r['speed-up']:.1f}x"
+    return format_ratio(r["speed-up"], r.get("speed-up min"), r.get("speed-up max"), unit="x")
 
 
 def assess_c18(results, families, datasets=None, extras=None):

@@ -244,15 +244,12 @@ def experiment_runs(group: dict, name: str = "experiment", noise: dict | None = 
                             "list the evaluated tasks (the calibration task must not be one of them)")
     out = {model: None if tasks is None else list(tasks) for model in zoo}
     fits = in_domain_fit_tasks(group, name)
-    fit_models = {(v["task"] if isinstance(v, dict) else v): (v.get("models") if isinstance(v, dict) else None)
-                  for v in (group.get("in_domain_calibration") or {}).values()}
     if fits and tasks is None:
         raise EmbedlabError(f"params '{name}.in_domain_calibration' needs an explicit '{name}.tasks' list",
                             "list the evaluated tasks")
     for model in models:
-        own_fits = [f for f in fits if fit_models.get(f) is None or model in fit_models[f]]
         out[model] = None if tasks is None else list(dict.fromkeys(
-            list(tasks) + ([calibration] if calibration else []) + own_fits))
+            list(tasks) + ([calibration] if calibration else []) + in_domain_fit_tasks(group, name, model)))
     rescoring = group.get("rescoring") or {}
     if isinstance(rescoring, dict) and rescoring.get("tasks") and tasks is not None:
         for model in rescoring.get("models") or models:  # rescored retrieval tasks, e.g. full-size SciFact
@@ -283,16 +280,17 @@ def experiment_runs(group: dict, name: str = "experiment", noise: dict | None = 
     return out
 
 
-def in_domain_fit_tasks(group: dict, name: str = "experiment") -> list[str]:
-    """The prepared tasks named by ``in_domain_calibration: {evaluated task's base name: fit task, or
-    {task: fit task, roles: [query | document], models: [...]}}`` (``models``: the only models it is encoded
-    and fitted for; the others fall back to the off-domain fit), in order, each once (a shape error is one line)."""
+def in_domain_fits(group: dict, name: str = "experiment") -> dict[str, dict]:
+    """``in_domain_calibration: {evaluated task's base name: fit task, or {task: fit task, roles: [query |
+    document], models: [...]}}`` as ``{base name: {"task", "roles", "models"}}`` (``roles`` / ``models``
+    None: all; ``models``: the only models a fit is encoded and fitted for, the others fall back to the
+    off-domain fit); a shape error is one line."""
     spec = group.get("in_domain_calibration") or {}
     fix = ("e.g. in_domain_calibration: {STSBenchmark: STSBenchmark-train, SciFact: {task: SciFact, roles: [document], "
            "models: [all-MiniLM-L6-v2]}}")
     if not isinstance(spec, dict):
         raise EmbedlabError(f"params '{name}.in_domain_calibration' must map task names to fit tasks", fix)
-    out = []
+    out = {}
     for key, value in spec.items():
         if isinstance(value, dict):
             roles, models = value.get("roles"), value.get("models")
@@ -301,11 +299,18 @@ def in_domain_fit_tasks(group: dict, name: str = "experiment") -> list[str]:
                     models is not None and not (isinstance(models, list) and all(isinstance(m, str) for m in models))):
                 raise EmbedlabError(f"params '{name}.in_domain_calibration.{key}' must be a task name or "
                                     "{task: name, roles: [query | document], models: [model, ...]}", fix)
-            value = value["task"]
-        elif not isinstance(value, str):
+            out[key] = {"task": value["task"], "roles": roles, "models": models}
+        elif isinstance(value, str):
+            out[key] = {"task": value, "roles": None, "models": None}
+        else:
             raise EmbedlabError(f"params '{name}.in_domain_calibration.{key}' must be a task name", fix)
-        out.append(value)
-    return list(dict.fromkeys(out))
+    return out
+
+
+def in_domain_fit_tasks(group: dict, name: str = "experiment", model: str | None = None) -> list[str]:
+    """The prepared tasks ``in_domain_fits`` names, in order, each once; with ``model``, those fitted for it."""
+    return list(dict.fromkeys(e["task"] for e in in_domain_fits(group, name).values()
+                              if model is None or e["models"] is None or model in e["models"]))
 
 
 def full_size_tasks(group: dict, name: str = "experiment") -> list[str]:

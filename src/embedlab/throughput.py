@@ -90,8 +90,11 @@ def ratio_decimals(low: float, high: float, most: int = 2) -> int:
     return int(min(most, max(0, -math.floor(math.log10(width)))))
 
 
-def format_ratio(value: float, low: float, high: float, most: int = 2, unit: str = "×") -> str:
-    """``value`` with the digits its range supports, and the range: ``"2.1× (1.7–2.5)"``."""
+def format_ratio(value: float, low: float | None, high: float | None, most: int = 2, unit: str = "×") -> str:
+    """``value`` with the digits its range supports, and the range: ``"2.1× (1.7–2.5)"``; where no range
+    was recorded (``low`` / ``high`` None or NaN), the value alone to one decimal: ``"2.1×"``."""
+    if low is None or high is None or low != low or high != high:
+        return f"{value:.1f}{unit}"
     d = ratio_decimals(low, high, most)
     return f"{value:.{d}f}{unit} ({low:.{d}f}–{high:.{d}f})"
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .dimension_scaling import (LEVELS, METHOD_LABELS, SHORT_LABELS, UPPER_BOUND_TEXT, is_upper_bound, pareto_front,
-                                retention_by_type, short_name, threshold_matrix)
-from .results import type_order
+from .dimension_scaling import (LEVELS, METHOD_LABELS, SHORT_LABELS, UPPER_BOUND_TEXT, is_upper_bound,
+                                retention_by_type, threshold_matrix)
+from .results import pareto_front, short_name, type_order
 
 METHOD_STYLE = {"truncation": ("#1f77b4", "o"), "pca_in_domain": ("#d62728", "s"), "pca_off_domain": ("#9467bd", "P"),
                 "pca_transductive": ("#ff7f0e", "^"), "pca_whiten": ("#8c564b", "v"),

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import EmbedlabError
 from ..reduction import METHODS, PCAReduction, Truncation, check_dim, check_dims, variance_profile
-from .results import english_scored_tasks, type_order
+from .results import english_scored_tasks, pareto_front, short_name, type_order  # noqa: F401 (notebook API)
 
 LEVELS = (0.99, 0.95)
 
@@ -72,7 +72,7 @@ def is_upper_bound(method: str) -> bool:
 
 def plan(exp) -> dict:
     """The experiment's settings from its params group, every error raised before anything is computed."""
-    from ..params import in_domain_fit_tasks
+    from ..params import in_domain_fits
     from ..schema import TASK_TYPES
     from ..tasks import base_name
 
@@ -98,10 +98,7 @@ def plan(exp) -> dict:
         raise EmbedlabError(f"the calibration task {calibration} is also evaluated: an inductive fit would see its test rows",
                             "calibrate on a task that is not in dimension_scaling.tasks")
     exp.task(calibration)  # prepared?
-    in_domain_fit_tasks(cfg, "dimension_scaling")  # shape checked
-    fits = {key: {"task": v, "roles": None, "models": None} if isinstance(v, str)
-            else {"task": v["task"], "roles": v.get("roles"), "models": v.get("models")}
-            for key, v in (cfg.get("in_domain_calibration") or {}).items()}
+    fits = in_domain_fits(cfg, "dimension_scaling")
     for e in fits.values():
         exp.task(e["task"])  # prepared?
     fit_keys = {t: base_name(t) if base_name(t) in fits else None for t in tasks}  # None: no training data here
@@ -576,24 +573,6 @@ def utilisation_records(table: pd.DataFrame, calibration: str) -> list[dict]:
 
 
 # -- shared with experiment 03 and the figures ---------------------------------------------------------
-
-def short_name(model: str) -> str:
-    """A short label for crowded figures: ``all-mpnet-base-v2`` -> ``mpnet``."""
-    for key in ("mpnet", "MiniLM", "e5", "gemma", "wordllama", "glove", "spacy", "model2vec"):
-        if key.lower() in model.lower():
-            return key
-    return model[:12]
-
-
-def pareto_front(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    """Points no other point beats on both fewer ``x`` and higher ``y``."""
-    front, best = [], -np.inf
-    for _, row in frame.sort_values([x, y], ascending=[True, False]).iterrows():
-        if row[y] > best:
-            front.append(row)
-            best = row[y]
-    return pd.DataFrame(front)
-
 
 def quality_bytes_frame(results: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
     """Mean main score over ``tasks`` (those scored at every dimension, ``grid_tasks``) against bytes per

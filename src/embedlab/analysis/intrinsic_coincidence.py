@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..intrinsic import max_abs_difference
+from .results import display_names  # noqa: F401 (re-exported: 01 and 04 name groups through this module)
 
 #: Largest |difference| of any component of two models' L2-normalised vectors for them to count as one model.
 #: float32 pooling of the same weights by two libraries differs around 1e-7; storing the same model in float16
@@ -88,11 +89,6 @@ def coinciding_groups(records: pd.DataFrame, models: list[str]) -> list[dict]:
         groups.append({"models": group, "label": " = ".join(group), "max_abs_difference": float(inside["value"].max()),
                        "tasks": int(inside["tasks"].max()), "tolerance": float(inside["tolerance"].iloc[0])})
     return groups
-
-
-def display_names(groups: list[dict]) -> dict[str, str]:
-    """Each member of a coinciding group -> the group's label (``"a = b"``)."""
-    return {m: g["label"] for g in groups for m in g["models"]}
 
 
 def once(models, names: dict[str, str]) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..chance import chance_level
+from ..chance import chance_level, margin_retention
 from .results import type_order
 
 EVERY_MODEL = "every model"
@@ -67,7 +67,7 @@ def margin_frame(records: pd.DataFrame, items: dict, settings: dict, tasks: set[
         row = {"model": model, "recipe": recipe, "task_type": kind, "precision": part["variant"].iloc[0],
                "method": part["method"].iloc[0], "dim": part["dim"].iloc[0], "bytes": part["bytes_per_vector"].iloc[0],
                "tasks": part["task"].nunique(), "retention": value / base, "chance": chance,
-               "margin retention": (value - chance) / margin if margin > 0 else np.nan,
+               "margin retention": float(margin_retention(value, base, chance)),
                "ci_low": np.nan, "ci_high": np.nan}
         key = part["key"].iloc[0]
         pairs = [(items[(model, key, t)], items[(model, "float32", t)]) for t in part["task"]

@@ -35,9 +35,9 @@ from ..errors import EmbedlabError
 from ..quantization import PRECISIONS, ScalarQuantization, binary_index, check_precisions, pack_bits, rescore_search
 from ..reduction import PCAReduction, Truncation, check_dims, check_methods
 from ..transforms import Chain
-from .dimension_scaling import calibration_vectors, evaluated_texts, pareto_front, short_name
+from .dimension_scaling import calibration_vectors, evaluated_texts
 from .quantization_margin import EVERY_MODEL
-from .results import english_scored_tasks, type_order
+from .results import english_scored_tasks, pareto_front, short_name, type_order
 
 #: part A's variants in table and figure order (``<precision> codes``: int8 / uint8 scored on the raw codes)
 VARIANT_ORDER = ("float32", "float16", "int8", "uint8", "int8 codes", "uint8 codes", "binary", "binary centred")
@@ -460,13 +460,16 @@ def rescoring(exp, p: dict) -> pd.DataFrame:
     exact = frame[frame["precision"] == "float32"].set_index(key)
     ref = exact["value"].reindex(pd.MultiIndex.from_frame(frame[key])).to_numpy()
     frame["retention"] = frame["value"] / ref
+    draws = {}  # per (model, task): the resampled query rows, and exact search's mean over each resample
+    for pair, per_query in exact["_per_query"].items():
+        idx = np.random.default_rng(boot["bootstrap_seed"]).integers(
+            0, len(per_query), size=(boot["bootstrap_resamples"], len(per_query)))
+        draws[pair] = idx, per_query[idx].mean(axis=1)
     low, high = [], []
     for _, row in frame.iterrows():
-        base = exact.loc[(row["model"], row["task"]), "_per_query"]
-        idx = np.random.default_rng(boot["bootstrap_seed"]).integers(
-            0, len(base), size=(boot["bootstrap_resamples"], len(base)))
+        idx, base = draws[row["model"], row["task"]]
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = row["_per_query"][idx].mean(axis=1) / base[idx].mean(axis=1)
+            ratio = row["_per_query"][idx].mean(axis=1) / base
         low.append(float(np.nanpercentile(ratio, 2.5)))
         high.append(float(np.nanpercentile(ratio, 97.5)))
     return frame.assign(retention_ci_low=low, retention_ci_high=high).drop(columns="_per_query")
@@ -1282,9 +1285,7 @@ def _speedup(row) -> str:
     range supports; a single ratio where the range is not recorded."""
     from ..throughput import format_ratio
 
-    if pd.notna(row.get("speed-up min", np.nan)):
-        return format_ratio(row["speed-up"], row["speed-up min"], row["speed-up max"])
-    return f"{row['speed-up']:.1f}×"
+    return format_ratio(row["speed-up"], row.get("speed-up min"), row.get("speed-up max"))
 
 
 def weight_records(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:

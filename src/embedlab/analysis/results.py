@@ -6,6 +6,7 @@ A result frame has one row per record ``{model, task, task_type, language, metri
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..schema import TASK_TYPES
@@ -24,6 +25,12 @@ def english_scored_tasks(exp, tasks: list[str] | None, where: str) -> dict[str, 
         raise EmbedlabError(f"{where} lists {bad[0]}, which is not an English task with a main score",
                             "list English STS, classification, clustering, retrieval or pair tasks")
     return prepared
+
+
+def display_names(groups: list[dict]) -> dict[str, str]:
+    """Each member of a coinciding group (``coinciding_models``: models whose stored vectors agree, see
+    ``intrinsic_coincidence``) -> the group's label (``"a = b"``)."""
+    return {m: g["label"] for g in groups for m in g["models"]}
 
 
 def main_scores(results: pd.DataFrame) -> pd.DataFrame:
@@ -133,3 +140,21 @@ def type_mean_intervals(results: pd.DataFrame, models: list[str]) -> tuple[pd.Da
     stats = main.groupby(["model", "group"])[["value", "ci_low", "ci_high"]].apply(_mean_interval)
     shape = type_means(results, models)
     return tuple(stats[c].unstack("group").reindex(index=shape.index, columns=shape.columns) for c in ("ci_low", "ci_high"))
+
+
+def short_name(model: str) -> str:
+    """A short label for crowded figures: ``all-mpnet-base-v2`` -> ``mpnet``."""
+    for key in ("mpnet", "MiniLM", "e5", "gemma", "wordllama", "glove", "spacy", "model2vec"):
+        if key.lower() in model.lower():
+            return key
+    return model[:12]
+
+
+def pareto_front(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """Points no other point beats on both fewer ``x`` and higher ``y``."""
+    front, best = [], -np.inf
+    for _, row in frame.sort_values([x, y], ascending=[True, False]).iterrows():
+        if row[y] > best:
+            front.append(row)
+            best = row[y]
+    return pd.DataFrame(front)
