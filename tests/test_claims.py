@@ -275,3 +275,12 @@ def test_c07_names_coinciding_models_together():
     verdict, text = assess_c07(_frame([]), FAMILIES, extras=extras)
     assert "best `sbert` = `sbert2` (the same vectors)" in text and "against chance 0.5" in text
     assert "best `sbert`)" in assess_c07(_frame([]), FAMILIES, extras=_intrinsic04(fidelity=rows))[1]
+
+
+def test_c09_counts_coinciding_models_once_and_names_the_group():
+    moves = [{"model": m, "noise": "typo", "rate": 0.1, "cosine_orig_noisy": c, "similarity_change": 0.3,
+              "similarity_abs_change": 0.03} for m, c in (("sbert", 0.9), ("sbert-twin", 0.9), ("glove", 0.95))]
+    coinciding = [{"models": ["sbert", "sbert-twin"], "label": "sbert = sbert-twin"}]
+    verdict, text = assess_c09(_frame([]), FAMILIES, extras=_intrinsic04(robustness_moves=moves,
+                                                                         coinciding_models=coinciding))
+    assert "within 15% for 2 of 2 models" in text and "(`sbert` = `sbert-twin`)" in text

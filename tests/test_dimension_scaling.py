@@ -181,12 +181,30 @@ def test_headline_names_the_upper_bound_apart_and_quotes_only_the_records():
     half = pd.DataFrame([{"model": "big", "method": "pca_in_domain", "fit": "in-domain", "native": 768, "half": 384,
                           "tasks": 2, "mean retention": 0.9876, "loss": 0.0124, "agrees (loss ≤ 1.5%)": True}])
     assert dtext.headline(per_model, half) == (
-        "Smallest scored dimension keeping 99% of the native score (mean over the 2 tasks scored at every dimension), "
+        "Smallest scored dimension keeping 99% of the native score (mean over the 2 tasks scored at every dimension; "
+        "in-domain PCA over those with training data), "
         "per model: `small` (384): random projection none below 384; `big` (768): truncation 256; upper bound (PCA "
         "fitted on the evaluated texts) 64. PCA fitted on each task's training data, at half the native size, loses "
         "1.2% (big) over the tasks that have training data (Zhang et al. 2024, same protocol on other tasks: about 1%).")
     text = dtext.interpretation(per_model, half, pd.DataFrame(), "", pd.DataFrame(), pd.DataFrame())
     assert "in-domain PCA 768→384: loss 1.2% over 2 tasks (agrees)" in text and "arXiv:2403.14001" in text
+
+
+def test_smallest_dims_judge_in_domain_pca_on_the_tasks_fitted_in_domain_only():
+    rows = records([*[("m", 8, "pca_in_domain", d, "a", r) for d, r in [(2, 0.995), (4, 1.0)]],
+                    *[("m", 8, "pca_in_domain", d, "b", r) for d, r in [(2, 0.5), (4, 0.8)]],   # fallback fit
+                    *[("m", 8, "pca_off_domain", d, t, r) for d, r in [(2, 0.5), (4, 0.99)] for t in ("a", "b")],
+                    *[("n", 8, "pca_in_domain", 4, t, 0.99) for t in ("a", "b")]])
+    rows.loc[(rows["task"] == "b") & (rows["method"] == "pca_in_domain") & (rows["model"] == "m"), "fit"] = ds.FALLBACK
+    rows.loc[rows["model"] == "n", "fit"] = ds.FALLBACK    # model n: no task with training data
+    table = ds.smallest_dims_per_model(rows, ["a", "b"]).set_index(["model", "method"])
+    inside = table.loc["m", "pca_in_domain"]
+    assert (inside["99%"], inside["tasks"], inside["judged on"]) == (2, 1, "a")   # b's 0.5 (fallback) not counted
+    assert table.loc["m", "pca_off_domain"]["99%"] == 4 and table.loc["m", "pca_off_domain"]["tasks"] == 2
+    assert ("n", "pca_in_domain") not in table.index
+    text = dtext.smallest_dims_text(table.reset_index(), "99%")
+    assert "in-domain PCA 2 (on the 1 task with training data: a)" in text and "off-domain PCA 4" in text
+    assert dtext.grid_size(table.reset_index()) == 2
 
 
 def test_half_dimension_check_judges_in_domain_pca_on_in_domain_fits_only():
@@ -287,3 +305,19 @@ def test_bad_params_fail_before_any_work(exp, change, message):
     exp.group.update(change)
     with pytest.raises(EmbedlabError, match=message):
         ds.plan(exp)
+
+
+def test_plateau_of_the_upper_bound_is_compared_with_centring_alone():
+    from embedlab.analysis import dimension_bound as dbound
+    results = records([("m", 8, "pca_transductive", 4, "a", 0.80), ("m", 8, "pca_transductive", 6, "a", 0.79),
+                       ("m", 8, "pca_transductive", 6, "b", 0.99)]).assign(native_dim=8)
+    centred = pd.DataFrame({"model": ["m", "m"], "task": ["a", "b"], "retention": [0.785, 1.0], "main": [True, True]})
+    table = dbound.plateau_table(results, centred)
+    assert table.set_index("task").loc["a", "upper bound's largest dim"] == 6
+    assert table.set_index("task").loc["a", "difference"] == pytest.approx(0.005)
+    text = dbound.plateau_sentence(table)
+    assert "m on a: 79.0% at 6 of 8 dims, centring alone 78.5%" in text and "to within 0.5%" in text
+    assert "on b" not in text                                 # b's upper bound keeps 99%: no plateau to explain
+    centred.loc[0, "retention"] = 0.70
+    assert "does not account for 1 of these 1" in dbound.plateau_sentence(dbound.plateau_table(results, centred))
+    assert dbound.plateau_sentence(table[table["task"] == "b"]) == ""

@@ -287,3 +287,19 @@ def test_polysemy_samples_whole_words_and_labels_the_cut():
     task = {"base_name": "P", "name": "P", "type": "polysemy", "n_used": {"test": len(used["test"]["sentence"])},
             "n_full": {"test": 6}, "sampling": how}
     assert task_label(task).startswith("P (1 of 3 words: ")
+
+
+def test_own_length_pairs_get_a_pass_at_the_models_own_length():
+    from embedlab.params import own_length_pairs
+    from embedlab.stages.embed import cap_passes
+    tasks = {"SciFact": {"text_length": "long"}, "SciFact-sample": {"text_length": "long"},
+             "STSBenchmark": {"text_length": "short"}}
+    plan = {"e5": ["STSBenchmark", "SciFact-sample", "SciFact"], "mpnet": ["SciFact-sample", "SciFact"]}
+    passes = cap_passes(plan, tasks, {"short": 128, "long": 256}, {"SciFact": ["e5"]})
+    assert passes == [("short", 128, {"e5": ["STSBenchmark"]}),
+                      ("long", 256, {"e5": ["SciFact-sample"], "mpnet": ["SciFact-sample", "SciFact"]}),
+                      ("own-length", None, {"e5": ["SciFact"]})]
+    assert [p[0] for p in cap_passes(plan, tasks, {"short": 128, "long": 256}, {})] == ["short", "long"]
+    assert own_length_pairs({}) == {}
+    with pytest.raises(EmbedlabError, match="own_length"):
+        own_length_pairs({"own_length": ["SciFact"]})

@@ -46,6 +46,11 @@ def _coinciding(extras, experiment) -> dict[str, str]:
     return display_names(((extras or {}).get(experiment) or {}).get("coinciding_models") or [])
 
 
+def _name(model: str, groups: dict[str, str]) -> str:
+    """```model``` or, when it coincides with others (``_coinciding``), the group: ```a``` = ```b```."""
+    return " = ".join(f"`{m}`" for m in groups[model].split(" = ")) if model in groups else f"`{model}`"
+
+
 def _task_values(results, task, metric):
     """``{model: value}`` of ``metric`` on ``task`` at full size, else on its sample
     (``<task>-sample``), with ``{model: task name used}``."""
@@ -164,8 +169,8 @@ def assess_c07(results, families, datasets=None, extras=None):
         return _missing(f"fidelity measurement in {INTRINSIC_EXPERIMENT}")
     meets = [r for r in rows if r["same_above"] > 0.5 and r["different_below"] > 0.5]
     best = max(rows, key=lambda r: r["auc"])
-    group = _coinciding(extras, INTRINSIC_EXPERIMENT).get(best["model"])
-    best_name = (" = ".join(f"`{m}`" for m in group.split(" = ")) + " (the same vectors)") if group else f"`{best['model']}`"
+    groups = _coinciding(extras, INTRINSIC_EXPERIMENT)
+    best_name = _name(best["model"], groups) + (" (the same vectors)" if best["model"] in groups else "")
     verdict = "supported" if meets else "contradicted"
     return verdict, (f"every pair of 4 labelled test sets ({INTRINSIC_EXPERIMENT}, means over the sets): "
                      + f"{len(meets)} of {len(rows)} models put most same-class pairs above 0.8 and most different-"
@@ -343,22 +348,24 @@ def assess_c09(results, families, datasets=None, extras=None):
     by_kind: dict = {}
     for r in moves:
         by_kind.setdefault(r["noise"], []).append(r)
-    models = sorted({r["model"] for r in moves})
+    groups = _coinciding(extras, INTRINSIC_EXPERIMENT)
+    models = sorted({groups.get(r["model"], r["model"]) for r in moves})  # a coinciding group is one model
     readings = {  # the claim's two readings: how far a text's vector moves, how much a pair's similarity changes
         "vector": ("cosine_orig_noisy", lambda v: 1 - v),
         "similarity": ("similarity_change", lambda v: v),
     }
     holds, parts = {}, {}
     for reading, (key, change) in readings.items():
-        within = {m: all(change(r[key]) < 0.15 for r in moves if r["model"] == m) for m in models}
+        within = {m: all(change(r[key]) < 0.15 for r in moves if groups.get(r["model"], r["model"]) == m) for m in models}
         holds[reading] = sum(within.values())
         parts[reading] = "; ".join(
-            f"{k} {change(_worst(v, key, change)[key]):.1%} (`{_worst(v, key, change)['model']}`)" for k, v in by_kind.items())
+            f"{k} {change(_worst(v, key, change)[key]):.1%} ({_name(_worst(v, key, change)['model'], groups)})"
+            for k, v in by_kind.items())
     reference = [r for r in moves if r.get("vector_move_relative") is not None and r["vector_move_relative"] == r["vector_move_relative"]]
     if reference:  # how far the text moves, against how far apart unrelated texts of the same task sit
         worst = max(reference, key=lambda r: r["vector_move_relative"])
         parts["vector"] += (f"; against the distance between unrelated texts of the same task (1 − random-pair cosine), "
-                            f"a move is at most {worst['vector_move_relative']:.0%} of it (`{worst['model']}`, {worst['noise']})")
+                            f"a move is at most {worst['vector_move_relative']:.0%} of it ({_name(worst['model'], groups)}, {worst['noise']})")
     both = all(n == len(models) for n in holds.values())
     none = all(n == 0 for n in holds.values())
     verdict = "supported" if both else "contradicted" if none else "partly"

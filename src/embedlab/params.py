@@ -47,6 +47,7 @@ def load_params(path: str | Path | None = None) -> dict:
                                 f"add a '{group}:' section; see the README")
     _check_data(params["data"])
     token_caps(params["embed"])
+    own_length_pairs(params["embed"])
     check_experiment_models(params)
     return params
 
@@ -149,6 +150,19 @@ def token_caps(embed: dict) -> dict[str, int | None]:
             raise EmbedlabError(f"params 'embed.max_seq_length.{kind}' must be a positive integer or null, "
                                 f"got {cap!r}", fix)
     return {kind: caps[kind] for kind in TEXT_LENGTHS}
+
+
+def own_length_pairs(embed: dict) -> dict[str, list[str]]:
+    """``{prepared task: [model ids]}`` from ``embed.own_length``: pairs read at the model's own
+    max_seq_length whatever ``embed.max_seq_length`` says (MTEB's protocol, for the models experiment 00
+    compares with published scores on that task)."""
+    value = embed.get("own_length") or {}
+    ok = isinstance(value, dict) and all(isinstance(t, str) and isinstance(m, list) and all(isinstance(x, str) for x in m)
+                                         for t, m in value.items())
+    if not ok:
+        raise EmbedlabError(f"params 'embed.own_length' must map prepared task names to lists of model ids, got {value!r}",
+                            "use e.g. own_length: {SciFact: [multilingual-e5-small-q4]} (or {})")
+    return {t: list(m) for t, m in value.items()}
 
 
 def experiments(params: dict) -> dict[str, str]:

@@ -386,16 +386,25 @@ def smallest_dims(results: pd.DataFrame, levels=LEVELS) -> pd.DataFrame:
 def smallest_dims_per_model(results: pd.DataFrame, tasks: list[str], levels=LEVELS) -> pd.DataFrame:
     """Per model × method: the smallest SCORED dimension whose mean retention over ``tasks`` (those
     scored at every dimension, ``grid_tasks``) reaches each level; a dim counts only where every one of
-    ``tasks`` was scored. Not reached below the native size: the native size, flagged."""
+    ``tasks`` was scored. ``pca_in_domain`` is judged only on the tasks it was fitted in-domain for (the
+    model's tasks with training data; a task without falls back to the off-domain fit, which is the
+    ``pca_off_domain`` row), and has no row for a model with none. Not reached below the native size: the
+    native size, flagged."""
     main = main_rows(results)
     main = main[main["task"].isin(tasks) & (main["method"] != "native")]
     rows = []
     for (model, method), part in main.groupby(["model", "method"]):
+        if method == "pca_in_domain":
+            part = part[part["fit"] == FITS["pca_in_domain"]]
+            if part.empty:
+                continue
+        judged = sorted(part["task"].unique(), key=tasks.index) if method == "pca_in_domain" else list(tasks)
         means = part.groupby("dim")["retention"].agg(["mean", "count"])
-        means = means[means["count"] == len(tasks)]
+        means = means[means["count"] == len(judged)]
         native = int(part["native_dim"].iloc[0])
         row = {"model": model, "native dim": native, "method": method,
-               "kind": "upper bound" if is_upper_bound(method) else "method", "tasks": len(tasks),
+               "kind": "upper bound" if is_upper_bound(method) else "method", "tasks": len(judged),
+               "judged on": ", ".join(judged) if method == "pca_in_domain" else "every grid task",
                "scored dims": ", ".join(str(int(d)) for d in means.index)}
         for level in levels:
             ok = means[means["mean"] >= level]

@@ -17,11 +17,24 @@ ZHANG_2024 = ("Zhang, Zhou & Bollegala (LREC-COLING 2024, arXiv:2403.14001): six
               "re-normalised, and the fits exclude every test text of every evaluated task")
 
 
+def _scope(row) -> str:
+    """`` (on its N tasks with training data)`` for the in-domain PCA row, which is judged on those only."""
+    if row["method"] != "pca_in_domain":
+        return ""
+    n = int(row["tasks"])
+    return f" (on the {n} task{'s' if n != 1 else ''} with training data: {row['judged on']})"
+
+
 def _dims_text(rows: pd.DataFrame, level: str) -> str:
     """``method dim`` for each method row ("none below <native>" where the level is not reached)."""
     return ", ".join(f"{SHORT_LABELS.get(r['method'], r['method'])} "
                      + (f"{int(r[level])}" if r[f"{level} reached below native"] else f"none below {int(r['native dim'])}")
-                     for _, r in rows.iterrows())
+                     + _scope(r) for _, r in rows.iterrows())
+
+
+def grid_size(per_model: pd.DataFrame) -> int:
+    """How many tasks were scored at every dimension (the rows judged on every grid task)."""
+    return int(per_model.loc[per_model["method"] != "pca_in_domain", "tasks"].max())
 
 
 def smallest_dims_text(per_model: pd.DataFrame, level: str) -> str:
@@ -52,7 +65,8 @@ def interpretation(per_model, half, pair, costs_text, util, spread) -> str:
     if not per_model.empty:
         for level in ("99%", "95%"):
             lines.append(f"**Smallest scored dimension keeping {level} of the native score** (mean retention over the "
-                         f"{int(per_model['tasks'].iloc[0])} tasks scored at every dimension, per model): "
+                         f"{grid_size(per_model)} tasks scored at every dimension, per model; in-domain PCA on the tasks "
+                         "that have training data): "
                          + smallest_dims_text(per_model, level) + ".")
     text = half_dimension_text(half)
     if text:
@@ -83,8 +97,8 @@ def headline(per_model: pd.DataFrame, half: pd.DataFrame) -> str:
     each method and, apart, the upper bound; then in-domain PCA at half the native size."""
     text = ""
     if not per_model.empty:
-        text = (f"Smallest scored dimension keeping 99% of the native score (mean over the {int(per_model['tasks'].iloc[0])} "
-                "tasks scored at every dimension), per model: " + smallest_dims_text(per_model, "99%") + ".")
+        text = (f"Smallest scored dimension keeping 99% of the native score (mean over the {grid_size(per_model)} "
+                "tasks scored at every dimension; in-domain PCA over those with training data), per model: " + smallest_dims_text(per_model, "99%") + ".")
     ok = half[half["method"] == "pca_in_domain"].dropna(subset=["mean retention"]) if not half.empty else half
     if not ok.empty:
         text += (" PCA fitted on each task's training data, at half the native size, loses "

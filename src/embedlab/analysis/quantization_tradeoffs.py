@@ -745,17 +745,19 @@ def search_figure(costs: pd.DataFrame, title: str):
     return fig
 
 
-def frontier_figure(frame: pd.DataFrame, table: pd.DataFrame, title: str, y: str = "margin retention"):
+def frontier_figure(frame: pd.DataFrame, table: pd.DataFrame, title: str, y: str = "margin retention",
+                    decoders: tuple = ()):
     """Margin retention (``quantization_margin``) against bytes per vector (log scale), one panel per task
     type: every (model, recipe), the marker its precision, hollow where reduced; one Pareto front line per
-    model; the panel title names the smallest recipe whose interval stays within 5%."""
+    model; the panel title names the smallest recipe whose interval stays within 5% for every embedding
+    model and the best embedding model's (``decoders`` are drawn, never named best)."""
     import matplotlib.pyplot as plt
 
     kinds = sorted(frame["task_type"].unique(), key=type_order)
     models = list(dict.fromkeys(frame["model"]))
     cols = 2 if len(kinds) == 4 else min(3, len(kinds))
     rows = -(-len(kinds) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.3 * rows), squeeze=False)
     front = fronts(frame, y)
     frame = frame.assign(retention=frame[y])
     front = front.assign(retention=front[y])
@@ -774,7 +776,7 @@ def frontier_figure(frame: pd.DataFrame, table: pd.DataFrame, title: str, y: str
             ax.step(f["bytes"], f["retention"], where="post", color=color, lw=1.1)
         rows_ = table[table["task type"] == kind]
         every = rows_[rows_["model"] == EVERY_MODEL].iloc[0]
-        best = _smallest(rows_[rows_["model"] != EVERY_MODEL], "5%")
+        best = _smallest(rows_[(rows_["model"] != EVERY_MODEL) & ~rows_["model"].isin(decoders)], "5%")
         ax.axhline(0.99, color="#555555", lw=0.8, ls="--")
         ax.axhline(0.95, color="#999999", lw=0.8, ls=":")
         ax.set_xscale("log", base=2)
@@ -786,10 +788,10 @@ def frontier_figure(frame: pd.DataFrame, table: pd.DataFrame, title: str, y: str
         if hidden:
             ax.text(0.98, 0.02, f"{hidden} points below {floor:.2f} not shown", transform=ax.transAxes, ha="right",
                     fontsize=7, color="#555555")
-        ax.set_title(f"{kind}: every embedding model's interval ≥95% at {int(every['within 5%: bytes'])} B "
+        ax.set_title(f"{kind}\nevery embedding model within 5%: {int(every['within 5%: bytes'])} B "
                      f"({every['within 5%: recipe']})\n"
-                     f"best model: {short_name(best['model'])} at {int(best['within 5%: bytes'])} B "
-                     f"({best['within 5%: recipe']})", fontsize=8.5)
+                     f"best embedding model: {short_name(best['model'])}, {int(best['within 5%: bytes'])} B "
+                     f"({best['within 5%: recipe']})", fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(kinds):]:
         ax.axis("off")

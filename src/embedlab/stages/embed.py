@@ -6,7 +6,8 @@ variant of every task of ``data.tasks``) or ``runs: {model: [task, ...]}``. A fu
 encoded only for the models of the experiment that lists it.
 
 Each (model, task) is read with ``min(model's max_seq_length, embed.max_seq_length[task's text
-length])`` tokens; the cap is part of the spec, hence of the model fingerprint. Work already in the
+length])`` tokens, except the (task, model) pairs of ``embed.own_length``, read at the model's own
+max_seq_length (MTEB's protocol); the cap is part of the spec, hence of the model fingerprint. Work already in the
 store (same task checksum, same model fingerprint) is skipped, and each (model, role, text) is encoded
 once: a task whose texts the store already holds for the same fingerprint (a sample inside its
 full-size task, a renamed task, a resized sample) reuses those rows (``store.StoredRows``), so only
@@ -23,7 +24,7 @@ import numpy as np
 
 from ..encoders import encoder_groups, model_provenance, models_from_params, runtime, with_token_cap
 from ..errors import EmbedlabError
-from ..params import experiment_runs, experiments, full_size_tasks, load_params, token_caps
+from ..params import experiment_runs, experiments, full_size_tasks, load_params, own_length_pairs, token_caps
 from ..paths import embeddings_dir, tasks_dir
 from ..provenance import sha256_json
 from ..store import StoredRows, is_current, save_embeddings
@@ -93,6 +94,20 @@ def encode_task(group, users, name: str, task: dict, texts: dict, fingerprints: 
             stored.add(spec.id, fingerprints[spec.id], role, role_texts, array)
 
 
+def cap_passes(plan: dict[str, list[str]], tasks: dict, caps: dict,
+               own_length: dict[str, list[str]]) -> list[tuple[str, int | None, dict[str, list[str]]]]:
+    """``[(label, token cap, {model: [task names]})]``: one encoding pass per token cap over ``plan``.
+    A (task, model) of ``own_length`` (``{task: [models]}``) is read in a pass of its own at the model's
+    own max_seq_length (cap None); every other pair at the cap of the task's kind of text."""
+    def own(model, name):
+        return model in (own_length.get(name) or ())
+
+    passes = [(length, cap, {m: [n for n in names if not own(m, n) and tasks[n].get("text_length", "short") == length]
+                             for m, names in plan.items()}) for length, cap in caps.items()]
+    passes.append(("own-length", None, {m: [n for n in names if own(m, n)] for m, names in plan.items()}))
+    return [(label, cap, {m: n for m, n in of.items() if n}) for label, cap, of in passes if any(of.values())]
+
+
 def run(params_path: str | Path = "params.yaml") -> None:
     params = load_params(params_path)
     settings = params["embed"]
@@ -107,17 +122,18 @@ def run(params_path: str | Path = "params.yaml") -> None:
     root = embeddings_dir()
     stored = StoredRows(root)
     batch_size = int(settings.get("batch_size", 32))
-    for length, cap in caps.items():  # one pass over the models per token cap
-        of_length = {n: t for n, t in tasks.items() if t.get("text_length", "short") == length}
-        specs = [with_token_cap(registry[m], cap) for m in plan if any(t in of_length for t in plan[m])]
+    own_length = own_length_pairs(settings)  # pairs this run does not encode (a smaller data.tasks) do not apply
+    for length, cap, of_pass in cap_passes(plan, tasks, caps, own_length):  # one pass per token cap
+        specs = [with_token_cap(registry[m], cap) for m in of_pass]
         fingerprints = {s.id: sha256_json(model_provenance(s)) for s in specs}
         groups = encoder_groups(specs, cache_dir=cache_dir, device=device)
-        pending = todo(groups, of_length, texts, root, plan, fingerprints)
+        names_in_pass = {n for names in of_pass.values() for n in names}
+        pending = todo(groups, {n: t for n, t in tasks.items() if n in names_in_pass}, texts, root, of_pass, fingerprints)
         for group in groups:
             names = pending[group.name]
             print(f"embed: {group.name} ({length} texts, {cap or 'own'} tokens): "
                   f"{len(names)} tasks to encode" + (f": {', '.join(names)}" if names else ", all current"))
             for name in names:
-                users = [s for s in group.specs if name in plan[s.id]]
+                users = [s for s in group.specs if name in of_pass.get(s.id, ())]
                 encode_task(group, users, name, tasks[name], texts[name], fingerprints, stored, root, batch_size)
             group.close()
