@@ -125,7 +125,7 @@ def _runs(hits, cost_of_hit=0.01, repeats=(0, 1)):
 
 
 def test_hit_rate_needed_for_x5_solves_the_fitted_line():
-    from embedlab.analysis.quantization_cache import hit_rate_needed
+    from embedlab.analysis.quantization_tradeoffs.caching import hit_rate_needed
 
     needed = hit_rate_needed(_runs([0.3, 0.5, 0.7, 0.9]))
     # 1/S = 1 - 0.99 h = 1/5  ->  h = 0.8 / 0.99
@@ -138,7 +138,7 @@ def test_hit_rate_needed_for_x5_solves_the_fitted_line():
 
 
 def test_skews_reaching_a_hit_rate_per_stream_kind():
-    from embedlab.analysis.quantization_cache import skews_reaching
+    from embedlab.analysis.quantization_tradeoffs.caching import skews_reaching
 
     summary = pd.DataFrame({
         "skew": [1.0, 1.2, 1.5, 1.0, 1.2, 1.5, 1.0, 1.2, 1.5],
@@ -155,7 +155,7 @@ def test_skews_reaching_a_hit_rate_per_stream_kind():
 
 
 def test_cache_summary_and_records_carry_median_and_range_over_repeats():
-    from embedlab.analysis.quantization_cache import cache_records, cache_summary, hit_rate_needed
+    from embedlab.analysis.quantization_tradeoffs.caching import cache_records, cache_summary, hit_rate_needed
 
     runs = _runs([0.3, 0.6, 0.9], repeats=(0, 1, 2))
     runs.loc[runs["repeat"] == 1, "speed-up"] *= 1.2  # one faster repeat: the range must show it

@@ -12,10 +12,10 @@ import yaml
 
 from conftest import _vector
 from embedlab import Experiment
-from embedlab.analysis import dimension_costs as dc
-from embedlab.analysis import dimension_figures as dfig
-from embedlab.analysis import dimension_scaling as ds
-from embedlab.analysis import dimension_text as dtext
+from embedlab.analysis.dimension_scaling import costs as dc
+from embedlab.analysis.dimension_scaling import figures as dfig
+from embedlab.analysis import calibration, dimension_scaling as ds
+from embedlab.analysis.dimension_scaling import findings as dtext
 from embedlab.errors import EmbedlabError
 from embedlab.reduction import PCAReduction
 from embedlab.tasks import texts_to_embed
@@ -86,7 +86,7 @@ def test_in_domain_fit_reads_the_tasks_training_data_minus_every_evaluated_test_
     cal_texts, cal = p["calibration_sets"]["toy"]
     assert "a dog ran" not in cal_texts and len(cal_texts) == 9                    # every evaluated text removed
     results, items, skipped = ds.run_grid(exp, p, progress=False)
-    tests = [_vector(t) for t in ds.test_texts(exp, p["tasks"])]
+    tests = [_vector(t) for t in calibration.test_texts(exp, p["tasks"])]
     inductive = [x for transductive, x in seen if not transductive]
     assert len(inductive) == 3 * 2 and len(seen) == 5 * 2                         # one fit per (fit texts, dim)
     for x in inductive:
@@ -308,7 +308,7 @@ def test_bad_params_fail_before_any_work(exp, change, message):
 
 
 def test_plateau_of_the_upper_bound_is_compared_with_centring_alone():
-    from embedlab.analysis import dimension_bound as dbound
+    from embedlab.analysis.dimension_scaling import bound as dbound
     results = records([("m", 8, "pca_transductive", 4, "a", 0.80), ("m", 8, "pca_transductive", 6, "a", 0.79),
                        ("m", 8, "pca_transductive", 6, "b", 0.99)]).assign(native_dim=8)
     centred = pd.DataFrame({"model": ["m", "m"], "task": ["a", "b"], "retention": [0.785, 1.0], "main": [True, True]})

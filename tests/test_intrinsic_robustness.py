@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.analysis import intrinsic_centering as ic
-from embedlab.analysis import intrinsic_coincidence as co
+from embedlab.analysis.intrinsic_robustness import centering as ic
+from embedlab.analysis import coincidence as co
 from embedlab.analysis import intrinsic_robustness as ir
 from embedlab.errors import EmbedlabError
 from embedlab.intrinsic import crossfit_centering, max_abs_difference, pair_folds, robustness, row_cosines
@@ -163,7 +163,7 @@ def _centering_exp():
 
 @pytest.fixture
 def centred(monkeypatch):
-    from embedlab.analysis import dimension_scaling
+    from embedlab.analysis import calibration as dimension_scaling
 
     exp, calib = _centering_exp()
     monkeypatch.setattr(dimension_scaling, "evaluated_texts", lambda exp, tasks: set())

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.analysis import quantization_margin as qm
+from embedlab.analysis.quantization_tradeoffs import margin as qm
 from embedlab.analysis.quantization_tradeoffs import make_precision, near_constant_bits, variant_name, variants
 from embedlab.stats import ItemScores
 

@@ -9,7 +9,7 @@ import yaml
 
 from conftest import _vector
 from embedlab import Experiment
-from embedlab.analysis import quantization_margin as qm
+from embedlab.analysis.quantization_tradeoffs import margin as qm
 from embedlab.analysis import quantization_tradeoffs as qt
 from embedlab.errors import EmbedlabError
 from embedlab.quantization import Int8, ScalarQuantization, rescore_search
@@ -155,8 +155,8 @@ def test_rescoring_with_a_large_multiplier_is_float_search(exp):
 
 def test_rescored_binary_search_returns_k_float_ranked_results():
     rng = np.random.default_rng(0)
-    docs = qt._unit(rng.normal(size=(40, 16)).astype(np.float32))
-    queries = qt._unit(rng.normal(size=(5, 16)).astype(np.float32))
+    docs = qt.unit_rows(rng.normal(size=(40, 16)).astype(np.float32))
+    queries = qt.unit_rows(rng.normal(size=(5, 16)).astype(np.float32))
     index = qt.precision_index("binary", docs)
     hits = rescore_search(queries, docs, index, k=4, multiplier=20)  # 80 candidates >= 40 documents
     np.testing.assert_array_equal(hits.ids, np.argsort(-(queries @ docs.T), axis=1, kind="stable")[:, :4])

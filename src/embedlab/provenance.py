@@ -1,4 +1,4 @@
-"""Checksums, library versions and timers: what every metrics file records next to its numbers."""
+"""Checksums and library versions: what every metrics file records next to its numbers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import json
 import os
 import platform
 import tempfile
-import time
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -56,17 +54,6 @@ def library_versions(extra=()) -> dict:
     out["python"] = platform.python_version()
     out["platform"] = platform.platform()
     return {k: v for k, v in out.items() if v is not None}
-
-
-@contextmanager
-def timer():
-    """Context manager yielding a dict whose 'seconds' is filled in on exit."""
-    box = {"seconds": None}
-    start = time.perf_counter()
-    try:
-        yield box
-    finally:
-        box["seconds"] = time.perf_counter() - start
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -219,6 +219,12 @@ def mean_difference(pairs: list[tuple[ItemScores, ItemScores]], n_resamples: int
             "ci_low": low, "ci_high": high, "n": len(pairs)}
 
 
+def separated(interval: dict) -> bool:
+    """True when a difference's interval (``ci_low``, ``ci_high``) excludes zero: the one rule for "A and B
+    differ" (a NaN bound never separates)."""
+    return bool(interval["ci_low"] > 0 or interval["ci_high"] < 0)
+
+
 def adjacent_separation(ranking: list[str], compare) -> list[dict]:
     """For each adjacent pair of ``ranking`` (best first): ``{"better", "worse", "difference", "ci_low",
     "ci_high", "n", "separated"}``; ``separated`` is True only when the interval excludes zero.
@@ -226,8 +232,7 @@ def adjacent_separation(ranking: list[str], compare) -> list[dict]:
     rows = []
     for better, worse in zip(ranking, ranking[1:]):
         result = compare(better, worse)
-        separated = bool(result["ci_low"] > 0 or result["ci_high"] < 0)
-        rows.append({"better": better, "worse": worse, **result, "separated": separated})
+        rows.append({"better": better, "worse": worse, **result, "separated": separated(result)})
     return rows
 
 

@@ -29,7 +29,7 @@ def english_scored_tasks(exp, tasks: list[str] | None, where: str) -> dict[str, 
 
 def display_names(groups: list[dict]) -> dict[str, str]:
     """Each member of a coinciding group (``coinciding_models``: models whose stored vectors agree, see
-    ``intrinsic_coincidence``) -> the group's label (``"a = b"``)."""
+    ``analysis.coincidence``) -> the group's label (``"a = b"``)."""
     return {m: g["label"] for g in groups for m in g["models"]}
 
 

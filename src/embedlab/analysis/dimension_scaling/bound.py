@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..transforms import Centering
-from .dimension_scaling import grid_tasks, task_vectors
+from ...transforms import Centering
+from ..calibration import task_vectors
+from .plan import grid_tasks
+
 
 METHOD = "centring_transductive"
 
@@ -64,7 +66,7 @@ def plateau_sentence(table: pd.DataFrame, threshold: float = 0.95, within: float
             "Subtracting that mean alone, every dimension kept (" + "; ".join(parts) + "): ")
     apart = low[low["difference"].abs() > within]
     if apart.empty:
-        return head + (f"the same score to within {low['difference'].abs().max():.1%}, so the plateau is the centring "
-                       "(it changes which texts rank first), not lost dimensions.")
+        return head + (f"the same score to within {low['difference'].abs().max():.1%}, so the plateau is the centring, "
+                       "not lost dimensions.")
     return head + (f"centring alone does not account for {len(apart)} of these {len(low)} (difference above "
                    f"{within:.0%}): there the dimensions removed matter too.")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .intrinsic_coincidence import coincidence_sentence, display_names, once
-from .results import INTRINSIC_TYPES, english_mean, english_mean_ci, english_tasks, main_scores, type_order
+from ..coincidence import coincidence_sentence, display_names, once
+from ..results import INTRINSIC_TYPES, english_mean, english_mean_ci, english_tasks, main_scores, type_order
+from ...stats import separated
 
 
 def _ci(value: float, low: float, high: float) -> str:
@@ -28,8 +29,8 @@ def scored_tasks(exp, tasks: list[str] | None, full_size: list[str] | None = Non
     """The tasks of ``tasks`` (via ``exp.tasks``; None: every default-size task) that have a main score to
     compare architectures on, each of ``full_size`` at full size instead of its ``-sample``. Intrinsic tasks
     (robustness, polysemy) are experiment 04's study and are left out."""
-    from ..paths import tasks_dir
-    from ..tasks import available_tasks
+    from ...paths import tasks_dir
+    from ...tasks import available_tasks
 
     prepared = set(available_tasks(tasks_dir())) if full_size else set()
     swap = {f"{t}-sample": t for t in full_size or [] if t in prepared}  # else the sample stays
@@ -79,7 +80,7 @@ def type_leaders(exp, results: pd.DataFrame, models: list[str], groups: list[dic
                      "runner-up": names.get(means.index[1], means.index[1]), "runner-up mean": means.iloc[1],
                      "difference": cmp["difference"],
                      "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
-                     "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0)})
+                     "separated": separated(cmp)})
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame = frame.assign(_o=frame["task type"].map(type_order)).sort_values("_o").drop(columns="_o")
@@ -103,7 +104,7 @@ def pooling_differences(exp, results: pd.DataFrame, pooling_groups: dict[str, di
             rows.append({"group": label, "best": best_name, "variant": name, "best model": present[best_name],
                          "variant model": model, "difference": cmp["difference"],
                          "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
-                         "separated": bool(cmp["ci_low"] > 0 or cmp["ci_high"] < 0)})
+                         "separated": separated(cmp)})
     return pd.DataFrame(rows)
 
 

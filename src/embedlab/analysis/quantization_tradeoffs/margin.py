@@ -15,10 +15,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..chance import chance_level, margin_retention
-from .results import type_order
+from ..results import type_order
+from ...chance import chance_level, margin_retention
+
 
 EVERY_MODEL = "every model"
+
+
 LEVELS = (0.99, 0.95)
 
 
@@ -52,7 +55,7 @@ def margin_frame(records: pd.DataFrame, items: dict, settings: dict, tasks: set[
     retention (ratio of mean scores), margin retention and its paired interval, bytes per vector.
     ``items``: ``{(model, recipe key, task): ItemScores}`` with the float32 ones under key ``float32``;
     ``settings``: the bootstrap's ``n_resamples`` and ``seed``."""
-    from ..stats import mean_difference
+    from ...stats import mean_difference
 
     main = records[records["main"].astype(bool) & records["value"].notna()]
     if tasks is not None:

@@ -15,9 +15,9 @@ import json
 
 import pandas as pd
 
-from ..errors import EmbedlabError
-from ..paths import embeddings_dir
-from ..store import meta_path
+from ...errors import EmbedlabError
+from ...paths import embeddings_dir
+from ...store import meta_path
 
 RESULTS_REPO = "embeddings-benchmark/results"
 
@@ -125,12 +125,6 @@ PUBLISHED = pd.DataFrame([
 STATUSES = ("PASS", "FAIL", "not comparable")
 
 
-def published_scores(models: list[str] | None = None) -> pd.DataFrame:
-    """The published table (optionally only ``models``), one row per (model, task, metric)."""
-    table = PUBLISHED if models is None else PUBLISHED[PUBLISHED["model"].isin(models)]
-    return table.reset_index(drop=True)
-
-
 def check_runs(runs: dict, registry: dict, tasks: list[str], full_size: list[str]) -> dict[str, list[str]]:
     """Validate a ``runs: {model: [task, ...]}`` param before any work: every model in the registry,
     every task in ``data.tasks`` and ``data.full_size`` (validation compares full-size scores only),
@@ -157,7 +151,7 @@ def check_runs(runs: dict, registry: dict, tasks: list[str], full_size: list[str
             if (model, task) not in known:
                 raise EmbedlabError(f"no published MTEB score for {model} on {task}",
                                     "drop it from validation.runs, or add its published record with its "
-                                    "source to analysis/validation.py")
+                                    "source to analysis/validation/__init__.py")
         out[model] = list(listed)
     return out
 
@@ -251,7 +245,7 @@ def figure_title(table: pd.DataFrame) -> str:
 
 def comparison_figure(table: pd.DataFrame, title: str):
     """Ours minus published per row, with our 95% interval shifted the same way and the tolerance band."""
-    from ..figures import plt  # the shared figure module sets the Agg backend
+    from ...figures import plt  # the shared figure module sets the Agg backend
 
     colors = {"PASS": "#2ca02c", "FAIL": "#d62728", "not comparable": "#7f7f7f"}
     rows = table.reset_index(drop=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import EmbedlabError
-from ..reduction import Truncation
+from ...errors import EmbedlabError
+from ...reduction import Truncation
 
 
 def search_costs(exp, p: dict) -> pd.DataFrame:
@@ -17,9 +17,9 @@ def search_costs(exp, p: dict) -> pd.DataFrame:
     for ``search.model`` (truncated to each dimension, unit-normalised; search time depends on the
     dimension only, not on how the vectors were reduced): ``IndexFlatIP``, one query at a time and a
     batch, ratios to the native dimension, all in one run with ``search.threads`` faiss threads."""
-    from ..paths import embeddings_dir
-    from ..search import faiss_module, flat_ip_index, time_search
-    from ..store import stored_corpus
+    from ...paths import embeddings_dir
+    from ...search import faiss_module, flat_ip_index, time_search
+    from ...store import stored_corpus
 
     faiss = faiss_module()
     s = p["search"]

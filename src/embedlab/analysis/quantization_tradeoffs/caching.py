@@ -16,10 +16,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import EmbedlabError
-from ..throughput import format_ratio
+from ...errors import EmbedlabError
+from ...throughput import format_ratio
+
 
 SPEEDUP = 5.0
+
+
 KEYS = ["skew", "cache", "unseen share"]
 
 
@@ -45,10 +48,10 @@ def stream_kind(cache: str, share: float) -> str:
 def cache_benchmark(exp, p: dict) -> pd.DataFrame:
     """One row per measured stream and cache state: hit rate, queries/s with and without the cache, their
     ratio, CPU ms per query (this process), for every skew, repeat and unseen share of ``cache``."""
-    from ..cache import EmbeddingCache, query_streams, serve
-    from ..encoders import load_encoder, models_from_params, runtime
-    from ..provenance import sha256_json
-    from ..tasks import texts_to_embed
+    from ...cache import EmbeddingCache, query_streams, serve
+    from ...encoders import load_encoder, models_from_params, runtime
+    from ...provenance import sha256_json
+    from ...tasks import texts_to_embed
 
     c = cache_settings(p["cache"])
     texts = list(dict.fromkeys(t for ts in texts_to_embed(exp.task(c["task"])).values() for t in ts))

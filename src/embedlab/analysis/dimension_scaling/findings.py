@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .dimension_scaling import SHORT_LABELS, UPPER_BOUND_TEXT
+from .methods import SHORT_LABELS, UPPER_BOUND_TEXT
+
 
 #: The published claim the half-dimension check tests, and how its protocol differs from ours.
 ZHANG_2024 = ("Zhang, Zhou & Bollegala (LREC-COLING 2024, arXiv:2403.14001): six encoders (all-mpnet-base-v2 "
@@ -60,7 +61,7 @@ def half_dimension_text(half: pd.DataFrame) -> str:
 
 def interpretation(per_model, half, pair, costs_text, util, spread) -> str:
     """The written findings, computed from the tables (no number typed in). ``per_model``:
-    ``smallest_dims_per_model``; ``costs_text``: ``dimension_costs.cost_sentence`` of the search records."""
+    ``smallest_dims_per_model``; ``costs_text``: ``costs.cost_sentence`` of the search records."""
     lines = []
     if not per_model.empty:
         for level in ("99%", "95%"):

@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .dimension_scaling import (LEVELS, METHOD_LABELS, SHORT_LABELS, UPPER_BOUND_TEXT, is_upper_bound,
-                                retention_by_type, threshold_matrix)
-from .results import pareto_front, short_name, type_order
+from ..results import pareto_front, short_name, type_order
+from .methods import LEVELS, METHOD_LABELS, SHORT_LABELS, UPPER_BOUND_TEXT, is_upper_bound
+from .tables import retention_by_type, threshold_matrix
+
 
 METHOD_STYLE = {"truncation": ("#1f77b4", "o"), "pca_in_domain": ("#d62728", "s"), "pca_off_domain": ("#9467bd", "P"),
                 "pca_transductive": ("#ff7f0e", "^"), "pca_whiten": ("#8c564b", "v"),

@@ -14,16 +14,17 @@ re-exports these for the notebook.
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
+import textwrap
 
-from ..errors import EmbedlabError
-from ..intrinsic import anisotropy, crossfit_centering, row_cosines
-from ..schema import main_metric
-from ..transforms import Centering
-from .intrinsic_coincidence import once
+from ...errors import EmbedlabError
+from ...intrinsic import anisotropy, crossfit_centering, row_cosines
+from ...schema import main_metric
+from ...transforms import Centering
+from ..coincidence import once
+from ...stats import separated
+
 
 #: The centrings compared with the raw vectors, in the order tables and figures show them.
 CENTERINGS = ("own", "off-domain")
@@ -52,8 +53,8 @@ def run_centering(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     (``anisotropy`` frame, one column per centring), the STS main records of each (``centering`` = raw / own /
     off-domain; raw and off-domain scored by mteb, own from the cross-fitted pair cosines with a bootstrap
     interval) and the per-item data ``{(model, task, centering): ItemScores}`` for paired tests."""
-    from ..stats import ItemScores, bootstrap
-    from .dimension_scaling import calibration_vectors, evaluated_texts
+    from ...stats import ItemScores, bootstrap
+    from ..calibration import calibration_vectors, evaluated_texts
 
     c, settings = p["centering"], exp.bootstrap_settings
     tasks = c["tasks"]
@@ -106,7 +107,7 @@ def centering_table(aniso: pd.DataFrame, items: dict, p: dict, settings: dict) -
     """One row per (model, centring): the means over the STS tasks of the random-pair cosine raw and centred
     and of the STS Spearman raw and centred, and the paired bootstrap of centred − raw (``separated``: the
     95% interval excludes 0). Models by raw anisotropy, highest first."""
-    from ..stats import mean_difference
+    from ...stats import mean_difference
 
     tasks = p["centering"]["tasks"]
     mean = aniso.groupby("model", sort=False)[["raw", *CENTERINGS]].mean()
@@ -120,7 +121,7 @@ def centering_table(aniso: pd.DataFrame, items: dict, p: dict, settings: dict) -
                          "anisotropy raw": mean.loc[model, "raw"], "anisotropy centered": mean.loc[model, k],
                          "STS raw": sts_raw, "STS centered": float(np.mean([items[model, t, k].point() for t in tasks])),
                          "difference": d["difference"], "ci_low": d["ci_low"], "ci_high": d["ci_high"],
-                         "separated": bool(d["ci_low"] > 0 or d["ci_high"] < 0)})
+                         "separated": separated(d)})
     return pd.DataFrame(rows).set_index(["model", "centering"])
 
 

@@ -1,0 +1,80 @@
+"""Experiment 03: faiss search time at each precision over every distinct stored text of one model, in one run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...errors import EmbedlabError
+from .plan import SEARCH_INDEXES, make_precision
+from .rescoring import index_queries, precision_index
+from .vectors import fitted_calibration, unit_rows
+
+
+def search_costs(exp, p: dict) -> pd.DataFrame:
+    """Top-k search time per query at each precision on every distinct text the store holds for
+    ``search.model`` (unit rows; ``batch`` held-out stored vectors as queries): one query at a time and
+    one batch, median and range of ``repeats`` passes, ratios to float32 and bytes, all in one run, with
+    ``search.threads`` faiss threads (on a shared machine one thread per search is the stable measure:
+    OpenMP threads that wait on a descheduled sibling time the scheduler, not the index)."""
+    from ...paths import embeddings_dir
+    from ...search import faiss_module, time_search
+    from ...store import stored_corpus
+
+    faiss = faiss_module()
+    s = p["search"]
+    model = s["model"]
+    texts, vectors = stored_corpus(embeddings_dir(), model)
+    n_queries, min_corpus = int(s.get("batch", 1000)), int(s.get("min_corpus", 20000))
+    if len(texts) < n_queries + min_corpus:
+        raise EmbedlabError(f"the store holds {len(texts)} texts for {model}; search timing needs {n_queries + min_corpus}",
+                            "pick a model with more stored texts")
+    order = np.random.default_rng(int(s.get("seed", 0))).permutation(len(texts))
+    vectors = unit_rows(vectors)
+    queries, corpus = vectors[order[:n_queries]], vectors[order[n_queries:]]
+    cal = unit_rows(fitted_calibration(exp, p, model)[0])
+    rows = []
+    threads = faiss.omp_get_max_threads()
+    if s.get("threads"):
+        faiss.omp_set_num_threads(int(s["threads"]))
+    try:
+        for precision in s["precisions"]:
+            index = precision_index(precision, corpus, cal)
+            serialized = faiss.serialize_index_binary(index) if precision == "binary" else faiss.serialize_index(index)
+            timing = time_search(index, index_queries(index, queries), k=int(s.get("k", 10)),
+                                 n_single=int(s.get("single_queries", 200)), batch=n_queries,
+                                 repeats=int(s.get("repeats", 5)))
+            rows.append({"model": model, "precision": precision, "index": SEARCH_INDEXES[precision],
+                         "dim": corpus.shape[1],
+                         "bytes per vector": make_precision(precision).bytes_per_vector(corpus.shape[1]),
+                         "index bytes": int(serialized.nbytes), **timing})
+    finally:
+        faiss.omp_set_num_threads(threads)
+    frame = pd.DataFrame(rows)
+    ref = frame[frame["precision"] == "float32"].iloc[0]
+    for pattern in ("single", "batch"):
+        frame[f"{pattern} speed-up"] = ref[f"{pattern}_ms_per_query"] / frame[f"{pattern}_ms_per_query"]
+    frame["memory ratio"] = ref["index bytes"] / frame["index bytes"]
+    return frame
+
+
+def cost_records(results: pd.DataFrame, frontier: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Bytes per vector of every scored recipe and the search measurements as flat records, each with
+    its unit in the metric name (``task_type`` ``cost``, ``main`` False)."""
+    keys = ["model", "variant", "precision", "method", "dim", "native_dim"]
+    both = pd.concat([results, frontier], ignore_index=True)
+    storage = both.drop_duplicates(keys)[keys + ["bytes_per_vector"]].rename(columns={"bytes_per_vector": "value"})
+    storage = storage.assign(task="storage", task_type="cost", language=None, metric="bytes_per_vector", main=False)
+    rows = []
+    for _, c in costs.iterrows():
+        base = {"model": c["model"], "task": f"search ({int(c['n_corpus']):,} stored vectors)", "task_type": "cost",
+                "language": None, "main": False, "precision": c["precision"], "index": c["index"], "dim": c["dim"],
+                "n_corpus": c["n_corpus"], "threads": c["threads"], "repeats": c["repeats"]}
+        rows.append({**base, "metric": "index_bytes", "value": c["index bytes"]})
+        for pattern, label in (("single", "one query at a time"), ("batch", f"batch of {int(c['batch'])}")):
+            rows.append({**base, "metric": "search_ms_per_query", "query_pattern": label,
+                         "value": c[f"{pattern}_ms_per_query"], "ms_min": c[f"{pattern}_ms_min"],
+                         "ms_max": c[f"{pattern}_ms_max"]})
+            rows.append({**base, "metric": "search_speedup_vs_float32", "query_pattern": label,
+                         "value": c[f"{pattern} speed-up"]})
+    return pd.concat([storage, pd.DataFrame(rows)], ignore_index=True)
