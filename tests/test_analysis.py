@@ -151,3 +151,15 @@ def test_type_leaders_never_pits_a_model_against_its_copy(results):
     leaders = arch.type_leaders(_Compare(), both, ["a", "b", "b2"], groups).set_index("task type")
     # classification: b 0.9 = b2 0.9 > a 0.5 -> the leader is the group, the runner-up a (not b2)
     assert leaders.loc["classification", "leader"] == "b = b2" and leaders.loc["classification", "runner-up"] == "a"
+
+
+def test_headline_pins_the_ranking_with_intervals_and_the_separated_count():
+    # four English tasks per model, each interval ±0.02: the mean's interval is ±0.02 / sqrt(4) = ±0.01
+    rows = [dict(rec(m, f"T{i}", "sts", v), ci_low=v - 0.02, ci_high=v + 0.02)
+            for m, values in (("a", (0.8, 0.6, 0.7, 0.5)), ("b", (0.5,) * 4), ("c", (0.2,) * 4))
+            for i, v in enumerate(values)]
+    separated = pd.DataFrame([{"better": "a", "worse": "b", "separated": True},
+                              {"better": "b", "worse": "c", "separated": False}])
+    assert arch.headline(pd.DataFrame(rows), separated) == (
+        "Mean main score over 4 English tasks (95% interval), top three: a 0.650 [0.640, 0.660]; b 0.500 [0.490, "
+        "0.510]; c 0.200 [0.190, 0.210]; 1 of 2 adjacent pairs of the full ranking are separated by a paired bootstrap.")

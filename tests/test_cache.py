@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.cache import EmbeddingCache, query_streams, serve, zipf_probabilities, zipf_stream
+from embedlab.vectors.cache import EmbeddingCache, query_streams, serve, zipf_probabilities, zipf_stream
 from embedlab.errors import EmbedlabError
 
 

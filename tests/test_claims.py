@@ -3,8 +3,19 @@ give (never the committed numbers), and a claim whose evidence was not run is 'n
 
 import pandas as pd
 
-from embedlab.claims import (CLAIMS, VERDICTS, assess_c01, assess_c05, assess_c07, assess_c08, assess_c09, assess_c12,
-                             assess_c17, assess_c18, assess_c19, assess_c20, assess_c23, ledger)
+from embedlab.analysis.architecture_comparison.claims import assess_c05, assess_c12
+from embedlab.analysis.dimension_scaling.claims import assess_c08, assess_c17
+from embedlab.analysis.intrinsic_robustness.claims import assess_c01, assess_c07, assess_c09
+from embedlab.analysis.quantization_tradeoffs.claims import assess_c18, assess_c19, assess_c20, assess_c23
+from embedlab.claims import VERDICTS, experiment_claims, ledger
+from embedlab.params import experiments, load_params
+
+CLAIMS = experiment_claims(experiments(load_params()))
+
+
+def _p(extras):
+    """The one experiment's payload of ``{experiment: payload}`` (what a rule of that experiment reads)."""
+    return next(iter(extras.values()))
 
 
 def _frame(rows):
@@ -49,9 +60,11 @@ def test_c07_c08_c09_read_only_experiments_02_and_04():
                    {"model": "sbert", "task": "T", "metric": "pca_variance_top20", "value": 0.9, "main": False},
                    {"model": "sbert", "task": "RobustnessWordOrder", "task_type": "robustness",
                     "metric": "cosine_orig_noisy", "value": 0.95, "main": False}])
-    for assess, where in ((assess_c07, "04_intrinsic_robustness"), (assess_c08, "02_dimension_scaling"),
-                          (assess_c09, "04_intrinsic_robustness")):
-        verdict, text = assess(rows, FAMILIES)
+    verdicts = {r["id"]: r for r in ledger(rows, FAMILIES)}  # each rule sees its own experiment's records only
+    for claim in ("C07", "C08", "C09"):
+        assert verdicts[claim]["verdict"] == "not testable here"
+    for assess, where in ((assess_c07, "04_intrinsic_robustness"), (assess_c09, "04_intrinsic_robustness")):
+        verdict, text = assess(rows, FAMILIES, experiment=where)
         assert verdict == "not testable here" and where in text
 
 
@@ -81,10 +94,10 @@ def _pair(difference, low, high):
 
 
 def test_c17_tests_the_384_to_768_step_and_says_the_claimed_step_is_not_testable():
-    verdict, text = assess_c17(_frame([]), FAMILIES, extras=_pair(0.05, 0.02, 0.08))
+    verdict, text = assess_c17(_frame([]), FAMILIES, payload=_p(_pair(0.05, 0.02, 0.08)))
     assert verdict == "partly" and "768->1024 step is not testable" in text and "`small` -> `big`" in text
     assert "+6.7%" in text and "82% slower" in text and "3 tasks" in text
-    assert assess_c17(_frame([]), FAMILIES, extras=_pair(0.01, -0.01, 0.03))[0] == "contradicted"
+    assert assess_c17(_frame([]), FAMILIES, payload=_p(_pair(0.01, -0.01, 0.03)))[0] == "contradicted"
     assert assess_c17(_frame([]), FAMILIES)[0] == "not testable here"
 
 
@@ -130,20 +143,20 @@ def _weights(*rows):
 
 def test_c18_needs_all_three_parts_for_support():
     full = _weights(("m-int8", "onnx-int8", 3.9, 3.0, 0.99, 0.0))
-    assert assess_c18(_frame([]), FAMILIES, extras=full)[0] == "supported"
-    verdict, text = assess_c18(_frame([]), FAMILIES, extras=_weights(("m-int8", "torch-dynamic-int8", 2.5, 1.4, 0.995, 0.0)))
+    assert assess_c18(_frame([]), FAMILIES, payload=_p(full))[0] == "supported"
+    verdict, text = assess_c18(_frame([]), FAMILIES, payload=_p(_weights(("m-int8", "torch-dynamic-int8", 2.5, 1.4, 0.995, 0.0))))
     assert verdict == "partly" and "2.5x smaller, 1.4x the texts/s, quality -0.5%" in text
     ranged = _weights(("m-int8", "torch-dynamic-int8", 2.5, 2.1, 0.995, 0.0))
     ranged["03_quantization_tradeoffs"]["weights"][0].update({"speed-up min": 1.7, "speed-up max": 2.5,
                                                              "size against": "`fp`'s state dict"})
-    text = assess_c18(_frame([]), FAMILIES, extras=ranged)[1]
+    text = assess_c18(_frame([]), FAMILIES, payload=_p(ranged))[1]
     assert "2.5x smaller (against `fp`'s state dict), 2.1x (1.7–2.5) the texts/s" in text
-    assert assess_c18(_frame([]), FAMILIES, extras=_weights(("m-int8", "onnx-int8", 1.0, 1.0, 0.5, 0.0)))[0] == "contradicted"
+    assert assess_c18(_frame([]), FAMILIES, payload=_p(_weights(("m-int8", "onnx-int8", 1.0, 1.0, 0.5, 0.0))))[0] == "contradicted"
     assert assess_c18(_frame([]), FAMILIES)[0] == "not testable here"
 
 
 def test_c19_reads_distilled_students_latency_as_one_minus_inverse_speedup():
-    verdict, text = assess_c19(_frame([]), FAMILIES, extras=_weights(("s64", "static, distilled", 20, 10.0, 0.85, 0.0)))
+    verdict, text = assess_c19(_frame([]), FAMILIES, payload=_p(_weights(("s64", "static, distilled", 20, 10.0, 0.85, 0.0))))
     assert verdict == "partly" and "90% less time per text" in text and "85.0%" in text  # 1 - 1/10
 
 
@@ -153,20 +166,20 @@ def test_c20_names_the_skew_from_which_the_claim_holds():
             for s, h, x, c, state, u in [(0.5, 0.2, 1.2, 0.15, "warm", 0.0), (1.2, 0.85, 5.5, 0.8, "warm", 0.0),
                                          (1.2, 0.9, 9.0, 0.9, "cold", 0.0)]]
     extras = {"03_quantization_tradeoffs": {"cache": rows, "cache_hit_rate_for_x5": {"value": 0.81, "min": 0.8, "max": 0.83}}}
-    verdict, text = assess_c20(_frame([]), FAMILIES, extras=extras)
+    verdict, text = assess_c20(_frame([]), FAMILIES, payload=_p(extras))
     assert verdict == "partly" and "from skew 1.2 (hit rate 85%)" in text and "x9.0" not in text  # warm streams only
     assert "x5 needs a hit rate of 81% (80%–83% over repeats)" in text and "CPU -80%" in text
-    verdict, _ = assess_c20(_frame([]), FAMILIES, extras={"03_quantization_tradeoffs": {"cache": rows[:1]}})
+    verdict, _ = assess_c20(_frame([]), FAMILIES, payload=_p({"03_quantization_tradeoffs": {"cache": rows[:1]}}))
     assert verdict == "contradicted"
 
 
 def test_c23_decides_on_the_most_pruned_variant():
     ok = _weights(("p30", "fp32, 30% of Linear weights pruned", 1, 1, 0.999, 0.3),
                   ("p65", "fp32, 65% of Linear weights pruned", 1, 1, 0.995, 0.65))
-    assert assess_c23(_frame([]), FAMILIES, extras=ok)[0] == "supported"
+    assert assess_c23(_frame([]), FAMILIES, payload=_p(ok))[0] == "supported"
     bad = _weights(("p65", "fp32, 65% of Linear weights pruned", 1, 1, 0.80, 0.65))
     bad["03_quantization_tradeoffs"]["weights"][0]["parameter sparsity"] = 0.30
-    verdict, text = assess_c23(_frame([]), FAMILIES, extras=bad)
+    verdict, text = assess_c23(_frame([]), FAMILIES, payload=_p(bad))
     assert verdict == "contradicted" and "loss is 20.0%" in text
     assert "65% of the Linear weights = 30% of all parameters" in text and "one-shot" in text
     assert next(c for c in CLAIMS if c.id == "C23").scope == "one-shot pruning only"
@@ -179,10 +192,10 @@ def _intrinsic04(**tables):
 def test_c01_needs_flat_static_word_vectors_and_separating_contextual_ones():
     rows = [{"model": "sbert", "sentence auc": 0.8, "word auc": 0.75, "word nn_accuracy": 0.7, "word nn_chance": 0.5},
             {"model": "glove", "sentence auc": 0.7, "word auc": 0.5, "word nn_accuracy": 0.4, "word nn_chance": 0.5}]
-    verdict, text = assess_c01(_frame([]), FAMILIES, extras=_intrinsic04(polysemy=rows))
+    verdict, text = assess_c01(_frame([]), FAMILIES, payload=_p(_intrinsic04(polysemy=rows)))
     assert verdict == "supported" and "`sbert` 0.75" in text and "`glove` 0.70" in text
     rows[0].update({"word auc": 0.5, "word nn_accuracy": 0.4})
-    assert assess_c01(_frame([]), FAMILIES, extras=_intrinsic04(polysemy=rows))[0] == "contradicted"
+    assert assess_c01(_frame([]), FAMILIES, payload=_p(_intrinsic04(polysemy=rows)))[0] == "contradicted"
     assert assess_c01(_frame([]), FAMILIES)[0] == "not testable here"
 
 
@@ -191,11 +204,11 @@ def test_c07_reads_experiment_04_thresholds_and_auc():
              "different_below": 0.7},
             {"model": "glove", "auc": 0.7, "same_median": 0.9, "different_median": 0.85, "same_above": 0.8,
              "different_below": 0.0}]
-    verdict, text = assess_c07(_frame([]), FAMILIES, extras=_intrinsic04(fidelity=rows))
+    verdict, text = assess_c07(_frame([]), FAMILIES, payload=_p(_intrinsic04(fidelity=rows)))
     assert verdict == "contradicted" and "0 of 2 models" in text and "0.70–0.90" in text
     assert "ill-posed under anisotropy" in text and "0.20–0.85" in text
     rows[0]["same_above"] = 0.6
-    assert assess_c07(_frame([]), FAMILIES, extras=_intrinsic04(fidelity=rows))[0] == "supported"
+    assert assess_c07(_frame([]), FAMILIES, payload=_p(_intrinsic04(fidelity=rows)))[0] == "supported"
 
 
 def test_c09_decides_on_both_readings_vector_move_and_similarity_change():
@@ -205,18 +218,18 @@ def test_c09_decides_on_both_readings_vector_move_and_similarity_change():
               "similarity_abs_change": 0.03},
              {"model": "sbert", "noise": "typo", "rate": 0.2, "cosine_orig_noisy": 0.50, "similarity_change": 0.4}]
     drops = [{"rate": 0.1, "separated": True, "difference": -0.05}, {"rate": 0.1, "separated": False, "difference": -0.01}]
-    verdict, text = assess_c09(_frame([]), FAMILIES, extras=_intrinsic04(robustness_moves=moves, score_drops=drops))
+    verdict, text = assess_c09(_frame([]), FAMILIES, payload=_p(_intrinsic04(robustness_moves=moves, score_drops=drops)))
     # the vector reading holds (largest move 10%), the similarity reading does not (30%): partly
     assert verdict == "partly"
     assert "(1) The text's vector" in text and "within 15% for 1 of 1 models" in text and "typo 10.0% (`sbert`)" in text
     assert "(2) The similarity between two texts" in text and "within 15% for 0 of 1 models" in text
     assert "typo 30.0% (`sbert`)" in text and "at most swap 0.010; typo 0.030" in text and "1 of 2" in text
     moves[1].update(vector_move=0.1, random_pair_cosine=0.6, vector_move_relative=0.25)
-    assert "at most 25% of it (`sbert`, typo)" in assess_c09(_frame([]), FAMILIES, extras=_intrinsic04(robustness_moves=moves))[1]
+    assert "at most 25% of it (`sbert`, typo)" in assess_c09(_frame([]), FAMILIES, payload=_p(_intrinsic04(robustness_moves=moves)))[1]
     moves[1]["similarity_change"] = 0.1
-    assert assess_c09(_frame([]), FAMILIES, extras=_intrinsic04(robustness_moves=moves))[0] == "supported"
+    assert assess_c09(_frame([]), FAMILIES, payload=_p(_intrinsic04(robustness_moves=moves)))[0] == "supported"
     moves[0]["cosine_orig_noisy"], moves[0]["similarity_change"] = 0.5, 0.5
-    assert assess_c09(_frame([]), FAMILIES, extras=_intrinsic04(robustness_moves=moves))[0] == "contradicted"
+    assert assess_c09(_frame([]), FAMILIES, payload=_p(_intrinsic04(robustness_moves=moves)))[0] == "contradicted"
 
 
 def test_ledger_links_each_decided_claim_to_the_experiments_it_was_read_from():
@@ -272,15 +285,15 @@ def test_c07_names_coinciding_models_together():
     rows = [{"model": "sbert", "auc": 0.7, "same_median": 0.6, "different_median": 0.2, "same_above": 0.2,
              "different_below": 0.7}]
     extras = _intrinsic04(fidelity=rows, coinciding_models=[{"models": ["sbert", "sbert2"], "label": "sbert = sbert2"}])
-    verdict, text = assess_c07(_frame([]), FAMILIES, extras=extras)
+    verdict, text = assess_c07(_frame([]), FAMILIES, payload=_p(extras))
     assert "best `sbert` = `sbert2` (the same vectors)" in text and "against chance 0.5" in text
-    assert "best `sbert`)" in assess_c07(_frame([]), FAMILIES, extras=_intrinsic04(fidelity=rows))[1]
+    assert "best `sbert`)" in assess_c07(_frame([]), FAMILIES, payload=_p(_intrinsic04(fidelity=rows)))[1]
 
 
 def test_c09_counts_coinciding_models_once_and_names_the_group():
     moves = [{"model": m, "noise": "typo", "rate": 0.1, "cosine_orig_noisy": c, "similarity_change": 0.3,
               "similarity_abs_change": 0.03} for m, c in (("sbert", 0.9), ("sbert-twin", 0.9), ("glove", 0.95))]
     coinciding = [{"models": ["sbert", "sbert-twin"], "label": "sbert = sbert-twin"}]
-    verdict, text = assess_c09(_frame([]), FAMILIES, extras=_intrinsic04(robustness_moves=moves,
-                                                                         coinciding_models=coinciding))
+    verdict, text = assess_c09(_frame([]), FAMILIES, payload=_p(_intrinsic04(robustness_moves=moves,
+                                                                              coinciding_models=coinciding)))
     assert "within 15% for 2 of 2 models" in text and "(`sbert` = `sbert-twin`)" in text

@@ -15,9 +15,9 @@ from embedlab import Experiment
 from embedlab.analysis.dimension_scaling import costs as dc
 from embedlab.analysis.dimension_scaling import figures as dfig
 from embedlab.analysis import calibration, dimension_scaling as ds
-from embedlab.analysis.dimension_scaling import findings as dtext
+from embedlab.analysis.dimension_scaling import prose as dtext
 from embedlab.errors import EmbedlabError
-from embedlab.reduction import PCAReduction
+from embedlab.vectors.reduction import PCAReduction
 from embedlab.tasks import texts_to_embed
 
 METHODS = ["truncation", "pca_in_domain", "pca_off_domain", "random_projection", "pca_transductive"]
@@ -254,7 +254,7 @@ def test_search_times_are_result_records_and_the_cost_sentence_reads_them():
 
 
 def test_search_costs_times_with_the_threads_param_and_restores_faiss(exp):
-    from embedlab.search import faiss_module
+    from embedlab.vectors.search import faiss_module
 
     faiss = faiss_module()
     before = faiss.omp_get_max_threads()
@@ -266,13 +266,13 @@ def test_search_costs_times_with_the_threads_param_and_restores_faiss(exp):
 
 
 def test_embed_plan_encodes_the_in_domain_fit_tasks_for_every_model():
-    from embedlab.params import experiment_runs
+    from embedlab.analysis.dimension_scaling.needs import needs
 
-    runs = experiment_runs(dict(GROUP, in_domain_calibration={"ToySTS": "ToySTS-train",
+    runs = needs(dict(GROUP, in_domain_calibration={"ToySTS": "ToySTS-train",
                                                                "X": {"task": "Big", "roles": ["document"]}}), "g")
     assert runs["toy"] == ["ToySTS", "ToyClassification", "ToyCalibration", "ToySTS-train", "Big"]
     with pytest.raises(EmbedlabError, match="in_domain_calibration.X"):
-        experiment_runs(dict(GROUP, in_domain_calibration={"X": {"task": "Big", "roles": ["train"]}}), "g")
+        needs(dict(GROUP, in_domain_calibration={"X": {"task": "Big", "roles": ["train"]}}), "g")
 
 
 def test_a_fit_only_task_is_prepared_whole_and_never_a_default(tmp_path):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from embedlab.errors import EmbedlabError
 from embedlab.experiment import Experiment
-from embedlab.transforms import FunctionTransform, Transform
+from embedlab.vectors.transforms import FunctionTransform, Transform
 
 
 def test_experiment_resolves_by_name_or_group_and_from_a_subfolder(tiny_project, monkeypatch):
@@ -41,6 +42,14 @@ def test_evaluate_scores_every_task_and_writes_clone_independent_metrics(tiny_pr
     assert set(payload) == {"summary", "results", "provenance"}
     assert payload["provenance"]["datasets"]["ToySTS"]["checksum"]
     assert str(tiny_project) not in text, "the metrics file records where the clone lives"
+    # the package's findings and its tables (a DataFrame becomes its rows) build the rest of the file
+    from embedlab.schema import Findings
+
+    table = pd.DataFrame({"model": ["toy"], "x": [1.5]})
+    payload = json.loads(exp.write_metrics(results, ["toy"], tasks, findings=Findings("One line.", "fig", "Text."),
+                                           table=table, counts={"n": 1}).read_text())
+    assert (payload["headline"], payload["key_figure"], payload["interpretation"]) == ("One line.", "fig", "Text.")
+    assert payload["table"] == [{"model": "toy", "x": 1.5}] and payload["counts"] == {"n": 1}
 
 
 def test_evaluate_through_a_transform_labels_the_records(tiny_project):
@@ -48,6 +57,10 @@ def test_evaluate_through_a_transform_labels_the_records(tiny_project):
     first2 = FunctionTransform(lambda x: x[:, :2], name="truncation", dim=2)
     results = exp.evaluate(["toy"], ["ToyClassification"], transform=first2, intrinsic=False, n_experiments=1)
     assert set(results["transform"]) == {"truncation"} and set(results["dim"]) == {2}
+    # a transformed variant's per-item data go where the caller asks, never into the cache compare reads
+    mine, exp = {}, Experiment("09_toy_study")
+    exp.evaluate(["toy"], ["ToyClassification"], transform=first2, intrinsic=False, n_experiments=1, items=mine)
+    assert list(mine) == [("toy", "ToyClassification")] and ("toy", "ToyClassification") not in exp.items
 
     class Unfitted(Transform):
         name = "pca"

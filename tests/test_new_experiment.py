@@ -23,6 +23,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...schema import Findings
+
+KEY_FIGURE = "mean_scores"
+
 
 def mean_scores(results: pd.DataFrame) -> pd.Series:
     """Mean main score per model over the scored tasks."""
@@ -33,6 +37,30 @@ def mean_scores(results: pd.DataFrame) -> pd.Series:
 def headline(means: pd.Series) -> str:
     best = means.idxmax()
     return f"{best} has the highest mean main score, {means[best]:.3f}, over the tasks of experiment 99."
+
+
+def findings(means: pd.Series) -> Findings:
+    return Findings(headline=headline(means), key_figure=KEY_FIGURE,
+                    interpretation=", ".join(f"`{m}` {v:.3f}" for m, v in means.items()))
+'''
+
+#: Its claim rule, read by the ledger from the package (a made-up claim id the seed article lacks).
+CLAIMS = '''"""Experiment 99's claim."""
+
+from __future__ import annotations
+
+from embedlab.claims import Claim, missing
+
+
+def assess_c99(results, families, datasets=None, payload=None, experiment="this experiment"):
+    main = results[results["main"].astype(bool) & results["value"].notna()] if len(results) else results
+    if main.empty:
+        return missing(f"main scores in {experiment}")
+    best = main.groupby("model")["value"].mean().max()
+    return ("supported" if best > 0.5 else "contradicted"), f"{experiment}: best mean main score {best:.3f}"
+
+
+CLAIMS = [Claim("C99", "Some model's mean main score is above 0.5.", assess_c99)]
 '''
 
 NOTEBOOK_CELLS = [
@@ -44,7 +72,7 @@ NOTEBOOK_CELLS = [
              "means = trivial.mean_scores(results)"),
     ("code", "fig, ax = plt.subplots()\nax.bar(means.index, means.values)\nax.set_ylabel('mean main score')\n"
              "ax.set_title(trivial.headline(means))\nexp.savefig(fig, 'mean_scores')"),
-    ("code", "exp.write_metrics(results, models, tasks, key_figure='mean_scores', headline=trivial.headline(means))"),
+    ("code", "exp.write_metrics(results, models, tasks, findings=trivial.findings(means))"),
 ]
 
 
@@ -83,6 +111,7 @@ def test_a_new_experiment_needs_only_its_group_notebook_and_package(tmp_path, ro
     (project / "notebooks" / f"{NAME}.ipynb").write_text(json.dumps(notebook(), indent=1))
     (project / "src/embedlab/analysis" / GROUP).mkdir()
     (project / "src/embedlab/analysis" / GROUP / "__init__.py").write_text(PACKAGE)
+    (project / "src/embedlab/analysis" / GROUP / "claims.py").write_text(CLAIMS)
 
     env = dict(os.environ, EMBEDLAB_MIRROR=str(mirror), DVC_NO_ANALYTICS="1",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(project / "src"))
@@ -97,6 +126,10 @@ def test_a_new_experiment_needs_only_its_group_notebook_and_package(tmp_path, ro
     report = (project / "reports/README.md").read_text()
     assert metrics["headline"] in report and f"figures/{NAME}/mean_scores.png" in report
     assert (project / "reports/html" / f"{NAME}.html").exists()
+    assert metrics["interpretation"].startswith("`")  # the package's findings, written whole
+    claims = (project / "reports/CLAIMS.md").read_text()  # its claim rule, gathered from its package
+    c99 = next(line for line in claims.splitlines() if line.startswith("| C99 |"))
+    assert f"{NAME}: best mean main score" in c99 and f"(html/{NAME}.html)" in c99
     status = subprocess.run([*dvc, "status"], cwd=project, env=env, capture_output=True, text=True).stdout
     assert "changed" not in status and "modified" not in status, status
     # No file the repository already had was edited to add it.

@@ -54,8 +54,12 @@ def test_malformed_params(tmp_path, text, needle):
 
 
 def test_experiment_naming_an_unknown_model(tmp_path):
+    from embedlab.needs import all_needs
+
+    text = GOOD.replace("{x: 01_x}", "{architecture_comparison: 01_x}").replace("x: {models: [m1]}",
+                                                                              "architecture_comparison: {models: [nope]}")
     with pytest.raises(EmbedlabError, match="unknown model 'nope'.*fix: add it"):
-        load_params(_write(tmp_path, GOOD.replace("models: [m1]", "models: [nope]")))
+        all_needs(load_params(_write(tmp_path, text)))
 
 
 def test_an_unlisted_experiment_names_the_listed_ones(tmp_path):
@@ -73,22 +77,23 @@ def test_robustness_blocks_expand_to_the_noisy_variants_data_noise_asks_for(tmp_
                         "tasks: {STSBenchmark: [typo]}},").replace(
         "x: {models: [m1]}", "x: {models: [m1], tasks: [STSBenchmark], robustness: {en: {models: [m1], tasks: [STSBenchmark-sample]}}}")
     params = load_params(_write(tmp_path, text))
-    from embedlab.params import experiment_runs
+    from embedlab.analysis.intrinsic_robustness.needs import needs
 
-    runs = experiment_runs(params["x"], "x", params["data"]["noise"])
+    runs = needs(params["x"], "x", params)
     assert runs["m1"] == ["STSBenchmark", "STSBenchmark-sample", "STSBenchmark-sample-noisy-typo10",
                           "STSBenchmark-sample-noisy-typo20"]
     with pytest.raises(EmbedlabError, match="robustness' must map block names"):
-        experiment_runs({"models": [], "tasks": [], "robustness": {"en": ["m1"]}}, "x")
+        needs({"models": [], "tasks": [], "robustness": {"en": ["m1"]}}, "x")
 
 
 def test_in_domain_fits_and_rescoring_tasks_are_encoded_for_the_models_they_name():
-    from embedlab.params import experiment_runs
+    from embedlab.analysis.dimension_scaling.needs import needs as needs_02
+    from embedlab.analysis.quantization_tradeoffs.needs import needs as needs_03
 
     group = {"models": ["a", "b"], "tasks": ["T"], "calibration": "C",
-             "in_domain_calibration": {"T": {"task": "T-train", "models": ["a"]}, "U": "U-train"},
-             "rescoring": {"tasks": ["R"], "models": ["b"]}}
-    runs = experiment_runs(group, "g")
-    assert runs == {"a": ["T", "C", "T-train", "U-train"], "b": ["T", "C", "U-train", "R"]}
+             "in_domain_calibration": {"T": {"task": "T-train", "models": ["a"]}, "U": "U-train"}}
+    assert needs_02(group, "g") == {"a": ["T", "C", "T-train", "U-train"], "b": ["T", "C", "U-train"]}
+    rescored = {"models": ["a", "b"], "tasks": ["T"], "calibration": "C", "rescoring": {"tasks": ["R"], "models": ["b"]}}
+    assert needs_03(rescored, "g") == {"a": ["T", "C"], "b": ["T", "C", "R"]}
     with pytest.raises(EmbedlabError, match="in_domain_calibration.T' must be a task name or"):
-        experiment_runs(dict(group, in_domain_calibration={"T": {"task": "T-train", "models": "a"}}), "g")
+        needs_02(dict(group, in_domain_calibration={"T": {"task": "T-train", "models": "a"}}), "g")

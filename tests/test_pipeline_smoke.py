@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from embedlab.analysis.results import INTRINSIC_TYPES
+from embedlab.schema import INTRINSIC_TYPES
 
 TINY_TASKS = ["LeeDocSimilarity", "MRPolarity", "BrownGenreClustering", "RottenTomatoesPlotRetrieval",
               "HSKBitextMining", "RobustnessWordOrder", "WordNetPolysemy", "STSBenchmark", "MRPC"]

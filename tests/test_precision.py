@@ -12,7 +12,7 @@ from embedlab.encoders import EncoderGroup, encoder_groups, model_provenance, mo
 from embedlab.encoders import precision as precision_module
 from embedlab.encoders.footprint import peak_memory, weight_footprint
 from embedlab.encoders.precision import Weights
-from embedlab.encoders.spec import PRECISIONS
+from embedlab.encoders.spec import WEIGHT_PRECISIONS
 from embedlab.errors import EmbedlabError
 from embedlab.provenance import sha256_json
 
@@ -68,14 +68,14 @@ def test_fingerprint_differs_per_precision_and_fp32_is_the_absent_default(tiny_b
     assert fp32.options == {} and fp32.group_key() == absent.group_key()  # one set of weights, one pass
     record = model_provenance(absent)
     assert "weights" not in record and set(record["library"]) == {"transformers", "torch"}
-    prints = {p: sha256_json(model_provenance(spec_of(tiny_bert, precision=p))) for p in PRECISIONS}
+    prints = {p: sha256_json(model_provenance(spec_of(tiny_bert, precision=p))) for p in WEIGHT_PRECISIONS}
     prints["prune"] = sha256_json(model_provenance(spec_of(tiny_bert, prune=0.5)))
     assert prints["fp32"] == sha256_json(record)
     assert len(set(prints.values())) == len(prints)
     onnx = model_provenance(spec_of(tiny_bert, precision="onnx-int8"))
     assert onnx["weights"]["precision"] == "onnx-int8" and {"onnxruntime", "onnx"} <= set(onnx["library"])
-    specs = [spec_of(tiny_bert, precision=p) for p in PRECISIONS]
-    assert len(encoder_groups(specs)) == len(PRECISIONS)  # variants never share a forward pass
+    specs = [spec_of(tiny_bert, precision=p) for p in WEIGHT_PRECISIONS]
+    assert len(encoder_groups(specs)) == len(WEIGHT_PRECISIONS)  # variants never share a forward pass
 
 
 def test_int8_and_onnx_run_on_cpu_and_fp32_where_asked(tiny_bert, tmp_path):

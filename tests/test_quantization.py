@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from embedlab.errors import EmbedlabError
-from embedlab.quantization import (PRECISIONS, Binary, Float16, Float32, Int8, UInt8, binary_index,
-                                   check_precisions, float_index, pack_bits, rescore_search, unpack_bits)
+from embedlab.vectors.search import flat_ip_index
+from embedlab.vectors.quantization import (VECTOR_PRECISIONS, Binary, Float16, Float32, Int8, UInt8, binary_index,
+                                   check_precisions, pack_bits, rescore_search, unpack_bits)
 
 
 def _unit(x):
@@ -107,9 +108,9 @@ def _corpus(seed=4, n=60, dim=16):
 
 def test_rescoring_with_a_large_multiplier_equals_exact_float_search():
     queries, docs, calibration = _corpus()
-    exact_scores, exact_ids = float_index(docs).search(queries, 5)
+    exact_scores, exact_ids = flat_ip_index(docs).search(queries, 5)
     int8 = Int8().fit(calibration, source="calibration")
-    for index in (float_index(int8.apply(docs, "document")), binary_index(pack_bits(docs))):
+    for index in (flat_ip_index(int8.apply(docs, "document")), binary_index(pack_bits(docs))):
         hits = rescore_search(queries, docs, index, k=5, multiplier=len(docs))
         np.testing.assert_array_equal(hits.ids, exact_ids)
         np.testing.assert_allclose(hits.scores, exact_scores, rtol=1e-5)
@@ -153,7 +154,7 @@ def test_unknown_precision_is_a_one_line_error_listing_the_known_ones():
 
 
 def test_bytes_per_vector_and_labels_per_precision():
-    sizes = {name: cls().bytes_per_vector(384) for name, cls in PRECISIONS.items()}
+    sizes = {name: cls().bytes_per_vector(384) for name, cls in VECTOR_PRECISIONS.items()}
     assert sizes == {"float32": 1536, "float16": 768, "int8": 384, "uint8": 384, "binary": 48}
     assert Binary().bytes_per_vector(20) == 3
-    assert all(cls().labels()["precision"] == name for name, cls in PRECISIONS.items())
+    assert all(cls().labels()["precision"] == name for name, cls in VECTOR_PRECISIONS.items())

@@ -6,7 +6,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from embedlab.errors import EmbedlabError
-from embedlab.reduction import (METHODS, PCAReduction, RandomProjection, Truncation, check_dim, check_dims,
+from embedlab.vectors.reduction import (METHODS, PCAReduction, RandomProjection, Truncation, check_dim, check_dims,
                                 check_methods, effective_rank, variance_profile)
 
 X = np.random.default_rng(0).normal(size=(40, 8)).astype(np.float32)

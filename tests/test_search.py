@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from embedlab.errors import EmbedlabError
-from embedlab.search import flat_ip_index, time_search
+from embedlab.vectors.search import flat_ip_index, time_search
 from embedlab.store import save_embeddings, stored_corpus
 
 
@@ -23,7 +23,7 @@ def test_flat_index_finds_the_exact_neighbours_and_timing_reports_both_patterns(
 def test_time_search_drops_the_warm_up_pass_and_reports_median_and_range(monkeypatch):
     import types
 
-    import embedlab.search as search
+    import embedlab.vectors.search as search
 
     clock = {"t": 0.0}
     monkeypatch.setattr(search, "time", types.SimpleNamespace(perf_counter=lambda: clock["t"]))

@@ -10,7 +10,7 @@ import pytest
 import embedlab.evaluate  # noqa: F401 -- imported before mteb: keeps mteb's cache folder out of ~/.cache
 from embedlab.errors import EmbedlabError
 from embedlab.provenance import sha256_texts
-from embedlab.transforms import FunctionTransform
+from embedlab.vectors.transforms import FunctionTransform
 from embedlab.store import LookupEncoder, array_path, is_current, load_embeddings, meta_path, save_embeddings
 
 META = {"model": "toy", "model_provenance": {"source": "test"}, "model_fingerprint": "fp1",

@@ -203,13 +203,13 @@ DEFAULTS = ["STS12-sample", "SciFact-sample"]
 def test_embed_plan_is_the_union_of_the_experiments_needs():
     from embedlab.stages.embed import embed_plan
 
-    params = _params(comparison={"models": ["m1", "m2"], "tasks": None},
+    params = _params(architecture_comparison={"models": ["m1", "m2"], "tasks": None},
                      validation={"runs": {"m1": ["STS12", "SciFact"], "m3": ["STS12"]}})
     assert embed_plan(params, PREPARED, DEFAULTS) == {
         "m1": ["STS12-sample", "STS12", "SciFact-sample", "SciFact"],
         "m2": ["STS12-sample", "SciFact-sample"],
         "m3": ["STS12"]}
-    only = _params(comparison={"models": ["m2"], "tasks": ["SciFact-sample"]})
+    only = _params(architecture_comparison={"models": ["m2"], "tasks": ["SciFact-sample"]})
     assert embed_plan(only, PREPARED, DEFAULTS) == {"m2": ["SciFact-sample"]}
 
 
@@ -227,24 +227,26 @@ def test_embed_plan_names_the_prepared_variant_of_a_missing_task():
     ("{models: [m1], tasks: [STS99-sample]}", "unknown task 'STS99-sample'"),
     ("{runs: {m1: STS12}}", "must map model ids to lists"),
     ("{models: [m1], runs: {m1: [STS12]}}", "replaces 'models'"),
-    ("{models: [m1], tasks: [STS12], weights: {tasks: STS12, variants: {m1: null}}}", "'v.weights' must be"),
-    ("{models: [m1], weights: {tasks: [STS12], variants: {m1: null}}}", "needs an explicit 'v.tasks'"),
+    ("{models: [m1], tasks: [STS12], weights: {tasks: STS12, variants: {m1: null}}}", "'quantization_tradeoffs.weights' must be"),
+    ("{models: [m1], weights: {tasks: [STS12], variants: {m1: null}}}", "needs an explicit 'quantization_tradeoffs.tasks'"),
     ("{models: [m1], tasks: [STS12], weights: {tasks: [STS12], variants: {m2: m1}}}", "unknown model 'm2'"),
 ])
-def test_experiment_runs_are_checked_when_params_load(tmp_path, group, needle):
-    path = tmp_path / "params.yaml"
+def test_experiment_needs_are_checked_before_embed_starts(tmp_path, group, needle):
+    from embedlab.needs import all_needs
+
+    path = tmp_path / "params.yaml"  # a real group, so its package's needs.py reads its keys
     path.write_text("data: {tasks: [STS12]}\nmodels: {m1: {}}\nembed: {}\n"
-                    f"experiments: {{v: 00_v}}\nv: {group}\n")
+                    f"experiments: {{quantization_tradeoffs: 03_q}}\nquantization_tradeoffs: {group}\n")
     with pytest.raises(EmbedlabError) as err:
-        load_params(path)
+        all_needs(load_params(path))
     assert needle in str(err.value) and "fix:" in str(err.value)
 
 
 def test_weight_variants_and_their_references_are_encoded_on_the_weight_tasks():
-    from embedlab.params import experiment_runs
+    from embedlab.analysis.quantization_tradeoffs.needs import needs
 
     group = {"models": ["a"], "tasks": ["T1"], "weights": {"tasks": ["T2", "T1"], "variants": {"a-int8": "a", "e5": None}}}
-    assert experiment_runs(group, "g") == {"a": ["T1", "T2"], "a-int8": ["T2", "T1"], "e5": ["T2", "T1"]}
+    assert needs(group, "g") == {"a": ["T1", "T2"], "a-int8": ["T2", "T1"], "e5": ["T2", "T1"]}
 
 
 def test_an_old_params_file_with_the_total_train_cap_is_told_what_replaced_it(tmp_path):

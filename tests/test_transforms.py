@@ -7,7 +7,7 @@ import pytest
 
 from embedlab.errors import EmbedlabError
 from embedlab.store import LookupEncoder, save_embeddings
-from embedlab.transforms import Chain, FunctionTransform, Transform
+from embedlab.vectors.transforms import Chain, FunctionTransform, Transform
 
 
 class CenterAndCut(Transform):

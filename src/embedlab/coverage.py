@@ -18,7 +18,6 @@ from .schema import METRICS, main_metric, result_records
 from .tasks import texts_to_embed
 
 # Loaders whose tokenizer is a transformers tokenizer at the model's (or options.tokenizer's) source.
-_HF_TOKENIZER_LOADERS = ("transformers", "sentence_transformers", "onnx", "model2vec")
 
 
 def na_reason(spec, task: dict, encoder, cache_dir=None) -> str | None:
@@ -48,7 +47,9 @@ def na_records(task: dict, model_id: str, reason: str) -> list[dict]:
 def unk_share(spec, texts: list[str], cache_dir=None) -> float | None:
     """Share of the texts' tokens that the model's tokenizer maps to its unknown token (None: the
     model has no transformers tokenizer with an unknown token)."""
-    if spec.loader not in _HF_TOKENIZER_LOADERS:
+    from .encoders import loader_info
+
+    if loader_info(spec.loader).tokenizer != "transformers":
         return None
     source = spec.options.get("tokenizer") or spec.source
     from .encoders import model_location

@@ -21,6 +21,7 @@ from .errors import EmbedlabError
 from .paths import isolate_mteb_cache
 from .schema import METRICS, MTEB_TYPES, main_metric, result_records
 from .stats import DEFAULT_RESAMPLES, ItemScores, bootstrap, chance_v_measure
+from .vectors.transforms import unit_rows
 
 # We never use it (cache=None below), so point it at a throwaway folder unless the user chose one.
 isolate_mteb_cache()
@@ -219,7 +220,7 @@ class UnitNormEncoder:
 
 def _unit(x) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return unit_rows(x)
 
 
 def clustering_geometry(embeddings, labels, *, seed: int = 0, max_samples: int = 5000) -> dict[str, float]:
@@ -244,7 +245,7 @@ def clustering_geometry(embeddings, labels, *, seed: int = 0, max_samples: int =
     n_classes = len(set(y.tolist()))
     if n_classes < 2 or n_classes >= len(y):
         return {"silhouette": float("nan"), "kmeans_silhouette": float("nan"), "davies_bouldin": float("nan")}
-    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(x)
     found = KMeans(n_clusters=n_classes, n_init=10, random_state=seed).fit_predict(unit)
     return {"silhouette": float(silhouette_score(x, y, metric="cosine")),
             "kmeans_silhouette": (float(silhouette_score(x, found, metric="cosine"))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm.std import tqdm
 
-from .analysis.results import INTRINSIC_TYPES, summary
+from .analysis.results import summary
+from .schema import INTRINSIC_TYPES
 from .errors import EmbedlabError
 from .params import experiment_group, load_params
 from .paths import embeddings_dir, figures_dir, metrics_path, from_root, relative_to_root, tasks_dir
@@ -81,6 +82,23 @@ class Experiment:
     def task(self, name: str) -> dict:
         return load_prepared(name, tasks_dir())
 
+    @property
+    def resampling(self) -> dict:
+        """``bootstrap_settings`` as ``stats`` takes them: ``{"n_resamples", "seed"}``."""
+        b = self.bootstrap_settings
+        return {"n_resamples": b["bootstrap_resamples"], "seed": b["bootstrap_seed"]}
+
+    def check_models(self, models, where: str) -> list[str]:
+        """``models`` as a list, each in the registry (params.yaml: models), else a one-line error naming
+        ``where`` (the params key that lists it) and the known models."""
+        registry = self.params["models"]
+        models = list(models or [])
+        for m in models:
+            if m not in registry:
+                raise EmbedlabError(f"{where} names model '{m}', which is not in the registry (params.yaml: models)",
+                                    f"use one of: {', '.join(registry)}")
+        return models
+
     def task_labels(self, tasks: list[str]) -> dict[str, str]:
         """Display name per task: the prepared task's ``label`` (e.g. "STS12 (300 of 3,108 pairs)"
         when it runs on a sample), else its name."""
@@ -97,7 +115,7 @@ class Experiment:
                              expected_task_checksum=task["checksum"])
 
     def evaluate(self, models: list[str], tasks: list[str], transform=None, intrinsic: bool = False,
-                 progress: bool = True, **options) -> pd.DataFrame:
+                 progress: bool = True, items: dict | None = None, **options) -> pd.DataFrame:
         """Score every (model, task) from stored embeddings through mteb; one row per metric.
 
         ``transform``: a fitted ``transforms.Transform`` applied to every role of every task (the
@@ -106,7 +124,10 @@ class Experiment:
         (class-cosine gap, PCA variance, anisotropy) as extra rows with ``main=False``. Main records carry ``ci_low`` / ``ci_high`` (``evaluate.score_task``,
         settings in ``bootstrap_settings``); a model on a language it does not cover gets NaN records
         with an ``na_reason`` (``coverage.na_reason``). ``progress``: a bar over the models (callers
-        that loop over many small calls show their own). ``options`` go to ``evaluate.score_task``.
+        that loop over many small calls show their own). ``items``: where the per-item data of each scored
+        (model, task) goes, ``{(model, task): ItemScores}``, for the caller's own paired tests (e.g. of a
+        transformed variant); default, the experiment's cache that ``compare`` reads (untransformed
+        scores). ``options`` go to ``evaluate.score_task``.
         """
         from .evaluate import score_task
         from .intrinsic import intrinsic_records
@@ -126,7 +147,7 @@ class Experiment:
                 elif task["type"] in INTRINSIC_TYPES:
                     scored = intrinsic_records(task, encoder, model)
                 else:
-                    scored, self.items[model, name] = score_task(task, encoder, model, **options)
+                    scored, (self.items if items is None else items)[model, name] = score_task(task, encoder, model, **options)
                     if intrinsic:
                         scored += [dict(r, main=False) for r in intrinsic_records(task, encoder, model)]
                 labels = transform.labels() if transform is not None else {}
@@ -216,9 +237,15 @@ class Experiment:
         }
 
     def write_metrics(self, results: pd.DataFrame, models: list[str], tasks: list[str],
-                      summary_of: pd.DataFrame | None = None, **extra) -> Path:
+                      summary_of: pd.DataFrame | None = None, findings=None, **tables) -> Path:
         """Write reports/metrics/<name>.json: a per-model ``summary`` (of ``summary_of`` when given, e.g. the
-        unreduced scores only; else of ``results``), the flat ``results`` list, provenance."""
+        unreduced scores only; else of ``results``), the flat ``results`` list, the experiment's ``tables``
+        (a DataFrame becomes its list of rows; anything else is written as it is), the package's
+        ``findings`` (``schema.Findings``: headline, key figure, interpretation) and provenance."""
+        extra = {k: v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v for k, v in tables.items()}
+        if findings is not None:
+            extra.update(headline=findings.headline, key_figure=findings.key_figure,
+                         interpretation=findings.interpretation)
         payload = {"summary": summary(results if summary_of is None else summary_of, models),
                    "results": json.loads(results.to_json(orient="records")),
                    **extra, "provenance": self.provenance(models, tasks)}

@@ -11,6 +11,7 @@ import numpy as np
 
 from .errors import EmbedlabError
 from .schema import MAIN_METRICS, METRICS, result_records
+from .vectors.transforms import unit_rows
 
 #: The ROC AUC of a score that knows nothing of the labels (every positive / negative pair order equally
 #: likely): the chance level of every AUC here (fidelity, polysemy). 1 is perfect separation.
@@ -148,7 +149,7 @@ def crossfit_centering(first, second, texts_first, texts_second, n_folds: int = 
     vector of each distinct text of each fold, stacked: the texts as centred, for anisotropy). ``fold``: a
     given fold per pair instead of the seeded split.
     """
-    from .transforms import Centering
+    from .vectors.transforms import Centering
 
     a, b = np.asarray(first, dtype=np.float32), np.asarray(second, dtype=np.float32)
     texts_first, texts_second = list(texts_first), list(texts_second)
@@ -332,7 +333,7 @@ def _unit(emb) -> np.ndarray:
     x = np.asarray(emb, dtype=np.float64)
     if x.ndim != 2:
         raise EmbedlabError(f"expected a 2-d array of embeddings, got shape {x.shape}", "pass one row per text")
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return unit_rows(x)
 
 
 def _pairs(n: int, n_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

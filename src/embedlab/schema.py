@@ -3,9 +3,14 @@ type's metrics with its main one. Defined here once; everything else imports it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 #: Task types, in the order tables and figures show them.
 TASK_TYPES = ("sts", "pair_classification", "classification", "clustering", "retrieval", "bitext_mining",
               "robustness", "polysemy")
+
+#: Intrinsic task types (experiment 04): scored apart, never averaged with the main scores.
+INTRINSIC_TYPES = ("robustness", "polysemy")
 
 #: mteb's name of each type embedlab evaluates through mteb (robustness and polysemy are intrinsic, see intrinsic.py).
 MTEB_TYPES = {
@@ -57,3 +62,14 @@ def result_records(task: dict, model_id: str, values: dict[str, float], main: st
             rec["dim"] = float(dim)
         out.append(rec)
     return out
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What an experiment's package says of its records (its ``findings(...)``): the headline sentence
+    the report quotes, the stem of its key figure under reports/figures/<experiment>/, and the written
+    interpretation. ``Experiment.write_metrics(..., findings=...)`` puts all three in the metrics file."""
+
+    headline: str
+    key_figure: str
+    interpretation: str = ""

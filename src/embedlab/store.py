@@ -22,7 +22,7 @@ from .errors import EmbedlabError
 from .paths import isolate_mteb_cache
 from .provenance import atomic_write_bytes, atomic_write_json, sha256_file, sha256_texts
 from .schema import ROLES
-from .transforms import Transform
+from .vectors.transforms import Transform, unit_rows
 
 FIX = "run `dvc repro embed`"
 
@@ -362,5 +362,4 @@ def _unit_rows(x) -> np.ndarray:
     x = _as_array(x)
     if x.ndim == 1:
         x = x[None, :]
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.maximum(norms, 1e-12)
+    return unit_rows(x)

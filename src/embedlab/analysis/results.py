@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..schema import TASK_TYPES
+from ..schema import INTRINSIC_TYPES, TASK_TYPES
 
-INTRINSIC_TYPES = ("robustness", "polysemy")  # intrinsic: never averaged with main scores
 
 
 def english_scored_tasks(exp, tasks: list[str] | None, where: str) -> dict[str, dict]:
@@ -158,3 +157,23 @@ def pareto_front(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
             front.append(row)
             best = row[y]
     return pd.DataFrame(front)
+
+
+#: Retention levels a reduced or quantized recipe is judged at (02, 03): 99% and 95% of the reference.
+RETENTION_LEVELS = (0.99, 0.95)
+
+
+def main_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """The main-score records that hold a value."""
+    return results[results["main"].astype(bool) & results["value"].notna()]
+
+
+def with_retention(results: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Add ``retention`` = value / the ``reference`` record's value of the same model, task and metric
+    (e.g. the native dimension in 02, native float32 in 03); NaN where there is none."""
+    base = reference.set_index(["model", "task", "metric"])["value"]
+    key = pd.MultiIndex.from_frame(results[["model", "task", "metric"]])
+    out = results.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["retention"] = out["value"].to_numpy() / base.reindex(key).to_numpy()
+    return out

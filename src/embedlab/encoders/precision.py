@@ -1,6 +1,6 @@
 """Weight precision and pruning: the ``precision`` and ``prune`` options of the token-model loaders.
 
-``precision`` (``spec.PRECISIONS``; ``transformers`` and ``sentence_transformers`` take it):
+``precision`` (``spec.WEIGHT_PRECISIONS``; ``transformers`` and ``sentence_transformers`` take it):
 
 - ``fp32``: the weights as shipped (the default; never written into options, so fingerprints stay).
 - ``torch-dynamic-int8``: ``torch.ao.quantization.quantize_dynamic`` on the transformer's ``nn.Linear``

@@ -37,6 +37,11 @@ class LoaderInfo:
     options: tuple[str, ...]
     library: str  # the distribution that runs it (its version goes into provenance)
     libraries: tuple[str, ...] = ()  # further distributions whose versions go into provenance
+    # Capabilities, asked by what a loader can do, never by its name:
+    tokenizer: str = ""  # "transformers": a Hugging Face tokenizer in the model folder; "": none such
+    word_vectors: str = ""  # a word's own vector: "contextual" (hidden states in a sentence), "static" (one per word)
+    ships: str = ""  # the weights' precision as the loader's files come (not fp32 run by torch), e.g. "ONNX as shipped"
+    torch_module: bool = False  # runs a Hugging Face torch model a caller can load and modify (int8 surgery)
 
 
 _REGISTERED: dict[str, tuple[LoaderInfo, type]] = {}

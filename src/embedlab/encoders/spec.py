@@ -37,7 +37,7 @@ _BOOL_OPTIONS = ("mean_skip_bos",)
 _SOURCE_OPTIONS = ("tokenizer",)
 _DIM_OPTIONS = ("trunc_dim", "pca_dims")  # a size the model is cut to: must equal dim
 #: ``options.precision``: how the weights run (``encoders/precision.py``); fp32 is the default.
-PRECISIONS = ("fp32", "torch-dynamic-int8", "onnx-fp32", "onnx-int8")
+WEIGHT_PRECISIONS = ("fp32", "torch-dynamic-int8", "onnx-fp32", "onnx-int8")
 #: ``options.prune``: the largest fraction of Linear weights that may be zeroed.
 PRUNE_MAX = 0.95
 
@@ -144,8 +144,8 @@ def _check_options(model_id: str, loader: str, dim: int, options) -> dict:
 def _check_weight_options(model_id: str, out: dict) -> dict:
     """``precision`` and ``prune``; the defaults (fp32, 0) are dropped, so writing them changes no fingerprint."""
     if "precision" in out:
-        if out["precision"] not in PRECISIONS:
-            raise model_error(model_id, f"unknown precision {out['precision']!r}", f"use one of: {', '.join(PRECISIONS)}")
+        if out["precision"] not in WEIGHT_PRECISIONS:
+            raise model_error(model_id, f"unknown precision {out['precision']!r}", f"use one of: {', '.join(WEIGHT_PRECISIONS)}")
         if out["precision"] == "fp32":
             del out["precision"]
     if "prune" in out:

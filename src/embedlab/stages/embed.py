@@ -1,9 +1,9 @@
 """Stage `embed`: encode the (model, prepared task) pairs the experiments need into data/embeddings/.
 
 What is encoded is the union over the experiments listed in ``experiments`` of their (model, task)
-pairs (``embed_plan``): an experiment group gives ``models`` + ``tasks`` (null = the default-size
-variant of every task of ``data.tasks``) or ``runs: {model: [task, ...]}``. A full-size task is
-encoded only for the models of the experiment that lists it.
+pairs (``embed_plan``): each experiment's package says what it needs (``embedlab.needs``: its
+``needs.py``, else its grid of ``models`` + ``tasks`` or ``runs``). A full-size task is encoded only for
+the models of the experiment that lists it.
 
 Each (model, task) is read with ``min(model's max_seq_length, embed.max_seq_length[task's text
 length])`` tokens, except the (task, model) pairs of ``embed.own_length``, read at the model's own
@@ -24,7 +24,8 @@ import numpy as np
 
 from ..encoders import encoder_groups, model_provenance, models_from_params, runtime, with_token_cap
 from ..errors import EmbedlabError
-from ..params import experiment_runs, experiments, full_size_tasks, load_params, own_length_pairs, token_caps
+from ..needs import all_needs, full_size_tasks
+from ..params import load_params, own_length_pairs, token_caps
 from ..paths import embeddings_dir, tasks_dir
 from ..provenance import sha256_json
 from ..store import StoredRows, is_current, save_embeddings
@@ -39,8 +40,8 @@ def embed_plan(params: dict, prepared: list[str], defaults: list[str]) -> dict[s
     experiment names that is not prepared is a one-line error naming the fix.
     """
     wanted: dict[str, set[str]] = {}
-    for group in experiments(params):
-        for model, tasks in experiment_runs(params[group], group, params["data"].get("noise")).items():
+    for group, runs in all_needs(params).items():
+        for model, tasks in runs.items():
             names = list(defaults if tasks is None else tasks) + [
                 t for t in full_size_tasks(params[group], group) if t in prepared]
             missing = [t for t in names if t not in prepared]
@@ -112,6 +113,7 @@ def run(params_path: str | Path = "params.yaml") -> None:
     params = load_params(params_path)
     settings = params["embed"]
     caps = token_caps(settings)
+    all_needs(params)  # every experiment's models and tasks checked before the data or any model is read
     registry = models_from_params(params["models"])
     prepared = available_tasks(tasks_dir())
     plan = embed_plan(params, prepared, default_tasks(tasks_dir()))

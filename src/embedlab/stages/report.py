@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.results import english_mean, markdown_table, type_means, type_order
-from ..claims import ledger, ledger_markdown
+from ..claims import experiment_claims, ledger, ledger_markdown
 from ..errors import EmbedlabError
 from ..params import experiments, load_params
 from ..paths import figures_dir, metrics_path, relative_to_root, reports_dir
@@ -79,7 +79,8 @@ def write_claims(params: dict, payloads: dict[str, dict]) -> Path:
     for payload in payloads.values():
         datasets.update(payload.get("provenance", {}).get("datasets") or {})
     sources = ", ".join(f"`reports/metrics/{name}.json`" for name in payloads)
-    text = ledger_markdown(ledger(results, families, datasets, payloads), sources, list(payloads))
+    claims = experiment_claims(experiments(params))
+    text = ledger_markdown(ledger(results, families, datasets, payloads, claims), sources, list(payloads))
     target = reports_dir() / "CLAIMS.md"
     atomic_write_bytes(target, text.encode("utf-8"))
     return target
@@ -132,7 +133,8 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     payloads = read_metrics(params)
     results = all_results(payloads)
     families = {m: spec["family"] for m, spec in params["models"].items() if m in set(results.get("model", []))}
-    text = readme(payloads, ledger(results, families, None, payloads))  # checked before anything is written
+    claims = experiment_claims(experiments(params))
+    text = readme(payloads, ledger(results, families, None, payloads, claims))  # checked before anything is written
     write_claims(params, payloads)
     atomic_write_bytes(reports_dir() / "README.md", text.encode("utf-8"))
     return write_summary(payloads)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..coincidence import coincidence_sentence, display_names, once
-from ..results import INTRINSIC_TYPES, english_mean, english_mean_ci, english_tasks, main_scores, type_order
+from ..coincidence import DEFAULT_TOLERANCE, coincidence_sentence, display_names, once
+from ...schema import INTRINSIC_TYPES, Findings
+from ..results import english_mean, english_mean_ci, english_tasks, main_scores, type_order
 from ...stats import separated
 
 
@@ -23,6 +24,18 @@ def _difference(row) -> str:
 
 def _coincide(a, b, names: dict[str, str]) -> bool:
     return a is not None and a != b and a in names and names.get(a) == names.get(b)
+
+
+def plan(exp) -> dict:
+    """The experiment's settings from its params group, every error raised (one line) before any work:
+    ``models`` (each in the registry), ``tasks`` (``scored_tasks``), their ``families``, ``n_experiments``,
+    the tolerance below which two models' vectors coincide and the pooling groups compared."""
+    cfg = exp.group
+    models = exp.check_models(cfg.get("models"), f"{exp.group_name}.models")
+    return {"models": models, "tasks": scored_tasks(exp, cfg.get("tasks"), cfg.get("full_size")),
+            "families": exp.families(models), "n_experiments": cfg["n_experiments"],
+            "coincide_below": float(cfg.get("coincide_below", DEFAULT_TOLERANCE)),
+            "pooling_groups": cfg.get("pooling_groups") or {}}
 
 
 def scored_tasks(exp, tasks: list[str] | None, full_size: list[str] | None = None) -> list[str]:
@@ -272,3 +285,12 @@ def headline(results: pd.DataFrame, separated: pd.DataFrame, groups: list[dict] 
     same = (f" ({', '.join(g['label'] for g in groups)}: identical vectors, one entry)" if groups else "")
     return (f"Mean main score over {len(english_tasks(results))} English tasks (95% interval), top three: {top}; "
             f"{n_sep} of {len(separated)} adjacent pairs of the full ranking{same} are separated by a paired bootstrap.")
+
+
+KEY_FIGURE = "heatmap_main_scores"
+
+
+def findings(results, families, speed, separated, leaders, pooling, chance, groups=None) -> Findings:
+    """The headline (ranking with intervals, separated pairs), the key figure and the interpretation."""
+    return Findings(headline=headline(results, separated, groups), key_figure=KEY_FIGURE,
+                    interpretation=interpretation(results, families, speed, separated, leaders, pooling, chance, groups))

@@ -1,9 +1,9 @@
 """Experiment 02 (dimension scaling): how much quality each dimension buys, and what it costs.
 
 One module per job; the notebook `notebooks/02_dimension_scaling.ipynb` calls them through this package
-(``from embedlab.analysis import dimension_scaling as ds``) and its ``costs``, ``figures``, ``findings`` and
+(``from embedlab.analysis import dimension_scaling as ds``) and its ``costs``, ``figures``, ``prose`` and
 ``bound`` modules. Nothing is encoded: every score comes from the embedding store through a reduction
-(``embedlab.reduction``) fitted once per (model, method, dimension, fit texts) and applied to every role of a
+(``embedlab.vectors.reduction``) fitted once per (model, method, dimension, fit texts) and applied to every role of a
 task.
 
 - ``methods``: the methods, where each is fitted (``FITS``) and which is an upper bound.
@@ -12,7 +12,11 @@ task.
 - ``tables``: smallest dimensions, the half-dimension check, seed spread, the same-recipe pair.
 - ``zoo``: every model at its native size; how many dimensions the models use.
 - ``costs``: search time against dimension; ``bound``: why the upper bound levels off.
-- ``figures`` and ``findings``: figures, titles, headline and interpretation from the records.
+- ``figures`` and ``prose``: figures, titles, headline and interpretation from the records;
+  ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
+  interpretation for ``Experiment.write_metrics``.
+- ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
+  encodes for this experiment, and the claims of the seed article it decides.
 """
 
 from __future__ import annotations
@@ -69,13 +73,18 @@ from .figures import (  # noqa: F401 (the notebook's API)
     label,
     pareto_figure,
     pareto_title,
+    pareto_ylabel,
     retention_figure,
     retention_title,
     search_figure,
     threshold_figure,
+    threshold_title,
     variance_figure,
+    variance_title,
 )
-from .findings import (  # noqa: F401 (the notebook's API)
+from .prose import (  # noqa: F401 (the notebook's API)
+    KEY_FIGURE,
+    findings,
     ZHANG_2024,
     grid_size,
     half_dimension_text,

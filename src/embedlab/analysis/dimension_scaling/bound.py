@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...transforms import Centering
+from ...vectors.transforms import Centering
 from ..calibration import task_vectors
 from .plan import grid_tasks
 
@@ -29,8 +29,7 @@ def centring_alone(exp, p: dict, results: pd.DataFrame) -> pd.DataFrame:
         for task in grid_tasks(p):
             centring = Centering().fit(task_vectors(exp, model, task)[1], source=task, transductive=True)
             frame = exp.evaluate([model], [task], transform=centring, intrinsic=False, progress=False,
-                                 n_experiments=p["n_experiments"])
-            exp.items.pop((model, task), None)
+                                 items={}, n_experiments=p["n_experiments"])
             frames.append(frame.assign(method=METHOD, dim=p["native"][model], native_dim=p["native"][model],
                                        upper_bound=True, fit="transductive (centring only)"))
     out = pd.concat(frames, ignore_index=True)

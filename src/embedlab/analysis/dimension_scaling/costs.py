@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import EmbedlabError
-from ...reduction import Truncation
+from ...vectors.reduction import Truncation
 
 
 def search_costs(exp, p: dict) -> pd.DataFrame:
@@ -18,7 +18,7 @@ def search_costs(exp, p: dict) -> pd.DataFrame:
     dimension only, not on how the vectors were reduced): ``IndexFlatIP``, one query at a time and a
     batch, ratios to the native dimension, all in one run with ``search.threads`` faiss threads."""
     from ...paths import embeddings_dir
-    from ...search import faiss_module, flat_ip_index, time_search
+    from ...vectors.search import faiss_module, flat_ip_index, time_search
     from ...store import stored_corpus
 
     faiss = faiss_module()

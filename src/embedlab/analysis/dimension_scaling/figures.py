@@ -174,3 +174,18 @@ def variance_figure(curves: dict[str, np.ndarray], title: str):
     ax.set_title(title, fontsize=10.5)
     fig.tight_layout()
     return fig
+
+
+def threshold_title() -> str:
+    return "Smallest scored dimension keeping 99% / 95% of the native score (native size: never reached)"
+
+
+def pareto_ylabel(grid: list[str]) -> str:
+    return f"mean main score over the {len(grid)} tasks scored at every dim"
+
+
+def variance_title(util: pd.DataFrame) -> str:
+    """How much variance the top 20 components hold across the models, and the least concentrated one."""
+    best = util.sort_values("pca_variance_top20").iloc[0]
+    return (f"Top 20 components hold {util['pca_variance_top20'].min():.0%}–{util['pca_variance_top20'].max():.0%} "
+            f"of the variance; least concentrated: {best['model']}")

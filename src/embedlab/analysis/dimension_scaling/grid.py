@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...reduction import PCAReduction
+from ...vectors.reduction import PCAReduction
 from ..calibration import task_vectors
+from ..results import main_rows as scored_main_rows
+from ..results import with_retention as retention_against
 from .methods import DS_METHODS, FALLBACK, FITS, is_upper_bound
 from .plan import grid_tasks, tasks_at
 
@@ -31,9 +33,11 @@ def run_grid(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict, pd.DataFr
         if todo:
             if (model, key) not in fitted:
                 fitted[model, key] = make()
-            frame = exp.evaluate([model], todo, transform=fitted[model, key], intrinsic=False, progress=False, **options)
+            got = {}
+            frame = exp.evaluate([model], todo, transform=fitted[model, key], intrinsic=False, progress=False,
+                                 items=got, **options)
             for t in todo:
-                scored[model, key, t] = (frame[frame["task"] == t], exp.items.pop((model, t), None))
+                scored[model, key, t] = (frame[frame["task"] == t], got.get((model, t)))
         grid = tasks_at(p, dim) if method != "native" else p["tasks"]
         for t in tasks:
             frame, item = scored[model, key, t]
@@ -104,19 +108,13 @@ def run_grid(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict, pd.DataFr
 
 def with_retention(results: pd.DataFrame) -> pd.DataFrame:
     """Add ``retention`` = score / the same model's native score on the same task and metric."""
-    native = results[results["method"] == "native"].set_index(["model", "task", "metric"])["value"]
-    key = pd.MultiIndex.from_frame(results[["model", "task", "metric"]])
-    base = native.reindex(key).to_numpy()
-    out = results.copy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["retention"] = out["value"].to_numpy() / base
-    return out
+    return retention_against(results, results[results["method"] == "native"])
 
 
 def main_rows(results: pd.DataFrame, seed_runs: bool = False, same_recipe: bool = False) -> pd.DataFrame:
     """Main scores with a value; by default the grid only (no extra random-projection seeds, no cells
     scored only for the same-recipe comparison)."""
-    rows = results[results["main"] & results["value"].notna()]
+    rows = scored_main_rows(results)
     if not seed_runs:
         rows = rows[~rows["seed_run"]]
     if not same_recipe and "same_recipe_only" in rows.columns:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from ...errors import EmbedlabError
-from ...reduction import METHODS
-
-
-LEVELS = (0.99, 0.95)
+from ...vectors.reduction import METHODS
+from ..results import RETENTION_LEVELS as LEVELS  # noqa: F401 (one set of levels for 02 and 03)
 
 
 #: 02's reduction methods: the library's reductions under names that say where each is fitted.

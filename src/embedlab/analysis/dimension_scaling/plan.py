@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import EmbedlabError
-from ...reduction import check_dim, check_dims
+from ...vectors.reduction import check_dim, check_dims
 from ..results import english_scored_tasks
 from ..calibration import calibration_vectors, evaluated_texts, test_texts
 from .methods import check_methods
@@ -14,17 +14,14 @@ from .methods import check_methods
 
 def plan(exp) -> dict:
     """The experiment's settings from its params group, every error raised before anything is computed."""
-    from ...params import in_domain_fits
+    from .needs import in_domain_fits
     from ...schema import TASK_TYPES
     from ...tasks import base_name
 
     cfg = exp.group
     registry = exp.params["models"]
-    models = list(cfg.get("models") or [])
-    for m in models + list(cfg.get("zoo") or []):
-        if m not in registry:
-            raise EmbedlabError(f"dimension_scaling names model '{m}', which is not in the registry (params.yaml: models)",
-                                f"use one of: {', '.join(registry)}")
+    models = exp.check_models(cfg.get("models"), "dimension_scaling.models")
+    exp.check_models(cfg.get("zoo"), "dimension_scaling.zoo")
     native = {m: int(registry[m]["dim"]) for m in models}
     dims = check_dims(cfg["dims"], native, cfg.get("dims_per_model"))
     methods = check_methods(cfg["methods"])

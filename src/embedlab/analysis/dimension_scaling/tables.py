@@ -142,7 +142,7 @@ def same_recipe(exp, results: pd.DataFrame, items: dict, p: dict) -> pd.DataFram
     variants = [(m, d) for m, d in [("native", p["native"][large])] + [(m.name, dim) for m in p["methods"]]
                 if fast and all((large, m, d, t) in items for t in fast)]
     base = [items[small, "native", dim, t] for t in fast]
-    settings = {"n_resamples": exp.bootstrap_settings["bootstrap_resamples"], "seed": exp.bootstrap_settings["bootstrap_seed"]}
+    settings = exp.resampling
     rows = []
     for method, d in variants:
         keys = [(large, method, d, t) for t in fast]

@@ -7,7 +7,7 @@ import pandas as pd
 
 from pathlib import Path
 from ...errors import EmbedlabError
-from ...reduction import variance_profile
+from ...vectors.reduction import variance_profile
 from ..calibration import task_vectors
 
 

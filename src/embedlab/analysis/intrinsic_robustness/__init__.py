@@ -9,7 +9,11 @@ this package (``from embedlab.analysis import intrinsic_robustness as ir``).
 - ``polysemy`` (C01): do contextual word vectors separate a word's senses, static ones cannot.
 - ``robustness`` (C09): how far noise moves a text's vector and a pair's similarity; the main score on noisy
   texts against the clean ones.
-- ``findings``: the interpretation and the headline, every number from the records.
+- ``prose``: the interpretation and the headline, every number from the records;
+  ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
+  interpretation for ``Experiment.write_metrics``.
+- ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
+  encodes for this experiment, and the claims of the seed article it decides.
 """
 
 from __future__ import annotations
@@ -61,7 +65,9 @@ from .robustness import (  # noqa: F401 (the notebook's API)
     run_robustness,
     score_drops,
 )
-from .findings import (  # noqa: F401 (the notebook's API)
+from .prose import (  # noqa: F401 (the notebook's API)
+    KEY_FIGURE,
+    findings,
     headline,
     interpretation,
 )

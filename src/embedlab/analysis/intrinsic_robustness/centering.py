@@ -21,7 +21,7 @@ import textwrap
 from ...errors import EmbedlabError
 from ...intrinsic import anisotropy, crossfit_centering, row_cosines
 from ...schema import main_metric
-from ...transforms import Centering
+from ...vectors.transforms import Centering
 from ..coincidence import once
 from ...stats import separated
 
@@ -64,10 +64,11 @@ def run_centering(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         _, calib = calibration_vectors(exp, model, p["calibration"], evaluated)
         off = Centering().fit(calib, source=p["calibration"])
         for transform, label in ((None, "raw"), (off, "off-domain")):
-            frame = exp.evaluate([model], tasks, transform=transform, intrinsic=False, progress=False)
+            got = {}
+            frame = exp.evaluate([model], tasks, transform=transform, intrinsic=False, progress=False, items=got)
             frames.append(frame.assign(centering=label))
             for t in tasks:
-                items[model, t, label] = exp.items.pop((model, t))
+                items[model, t, label] = got[model, t]
         for name in tasks:
             task = exp.task(name)
             test = task["splits"]["test"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import textwrap
 
+from ...encoders import loader_info
 from ...errors import EmbedlabError
 from ...intrinsic import AUC_CHANCE
 from ...params import noisy_names
@@ -19,11 +20,9 @@ def plan(exp) -> dict:
     """The experiment's settings from its params group, every error raised (one line) before any work."""
     cfg, g = exp.group, exp.group_name
     registry = exp.params["models"]
-    models = list(cfg.get("models") or [])
-    unknown = [m for m in models if m not in registry]
-    if unknown or not models:
-        raise EmbedlabError(f"{g}.models names '{(unknown or ['(none)'])[0]}', which is not in the registry",
-                            f"list models of params.yaml's registry: {', '.join(registry)}")
+    models = exp.check_models(cfg.get("models"), f"{g}.models")
+    if not models:
+        raise EmbedlabError(f"{g}.models is empty", f"list models of params.yaml's registry: {', '.join(registry)}")
     types = {t: exp.task(t)["type"] for t in exp.tasks(cfg["tasks"])}
     calibration = exp.tasks([cfg["calibration"]])[0]
 
@@ -47,16 +46,15 @@ def plan(exp) -> dict:
             raise EmbedlabError(f"{g}.polysemy.task '{poly.get('task')}' is not a polysemy task of {g}.tasks",
                                 "use WordNetPolysemy and list it in the group's tasks")
         bad = [m for m in poly.get("token_models") or [] if m not in registry
-               or registry[m]["loader"] not in ("sentence_transformers", "transformers", "glove", "spacy", "wordllama", "model2vec")]
+               or not loader_info(registry[m]["loader"]).word_vectors]
         if bad:
             raise EmbedlabError(f"{g}.polysemy.token_models names '{bad[0]}', whose word vectors this experiment "
-                                "cannot read", "use a sentence_transformers / transformers model or a static model")
+                                "cannot read (its loader gives no word vectors)",
+                                "use a model whose loader reads word vectors (contextual or static)")
     noise = exp.params["data"].get("noise") or {}
     blocks = {}
     for block, spec in (cfg.get("robustness") or {}).items():
-        missing = [m for m in spec["models"] if m not in registry]
-        if missing:
-            raise EmbedlabError(f"{g}.robustness.{block} names unknown model '{missing[0]}'", "use registry models")
+        exp.check_models(spec["models"], f"{g}.robustness.{block}")
         pairs = []
         for clean in exp.tasks(spec["tasks"]):
             names = noisy_names(noise, clean)

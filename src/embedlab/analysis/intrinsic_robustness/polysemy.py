@@ -41,7 +41,7 @@ def word_vectors_transformers(folder: str, sentences: list[str], words: list[str
 def run_polysemy(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sentence vectors of every model (from the store) and the word's own vectors of ``token_models``:
     ``intrinsic.sense_separation`` of each, as records with ``vectors`` = sentence / word."""
-    from ...encoders import load_encoder, model_location, models_from_params
+    from ...encoders import load_encoder, loader_info, model_location, models_from_params
     from ...paths import from_root
 
     poly = p["polysemy"]
@@ -53,7 +53,7 @@ def run_polysemy(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = []
     for model in poly.get("token_models") or []:
         spec = specs[model]
-        if spec.loader in ("sentence_transformers", "transformers"):
+        if loader_info(spec.loader).word_vectors == "contextual":
             vectors = word_vectors_transformers(model_location(spec, cache_dir), test["sentence"], test["word"])
             how = "contextual: mean of the word's final hidden states in the sentence"
         else:  # a static model: the word's vector is the same in every sentence

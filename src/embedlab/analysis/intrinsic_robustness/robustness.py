@@ -20,11 +20,8 @@ def run_robustness(exp, p: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     for block in p["robustness"].values():
         cleans = list(dict.fromkeys(c for c, _ in block["pairs"]))
         names = cleans + [n for _, n in block["pairs"]]
-        frame = exp.evaluate(block["models"], names, intrinsic=False, progress=False, n_experiments=p["n_experiments"])
-        for m in block["models"]:
-            for t in names:
-                if (m, t) in exp.items:
-                    items[m, t] = exp.items.pop((m, t))
+        frame = exp.evaluate(block["models"], names, intrinsic=False, progress=False, items=items,
+                             n_experiments=p["n_experiments"])
         noise = {n: exp.task(n)["noise"] for n in names if n not in cleans}
         frame["noise"] = frame["task"].map(lambda t: noise[t]["kind"] if t in noise else "none")
         frame["rate"] = frame["task"].map(lambda t: noise[t]["rate"] if t in noise else 0.0)

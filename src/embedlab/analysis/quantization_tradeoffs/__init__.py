@@ -17,14 +17,17 @@ package (``from embedlab.analysis import quantization_tradeoffs as qt``):
 - ``int8_diagnosis``: where dynamic int8 distorts a model, one group of Linear layers at a time.
 - ``margin``: retention of the margin above chance with its paired interval.
 - ``caching``: an LRU embedding cache in front of a real encoder on seeded Zipf streams.
-- ``figures`` and ``findings``: every figure, title, headline and interpretation, from the records.
+- ``figures`` and ``prose``: every figure, title, headline and interpretation, from the records;
+  ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
+  interpretation for ``Experiment.write_metrics``.
+- ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
+  encodes for this experiment, and the claims of the seed article it decides.
 """
 
 from __future__ import annotations
 
 from .plan import (  # noqa: F401 (the notebook's API)
     CENTRED,
-    LOADER_PRECISION,
     RESCORE_AGAINST,
     RESCORE_PRECISIONS,
     SEARCH_INDEXES,
@@ -52,7 +55,6 @@ from .vectors import (  # noqa: F401 (the notebook's API)
     run_precisions,
     score_variant,
     sign_bit_use,
-    unit_rows,
     with_retention,
 )
 from .rescoring import (  # noqa: F401 (the notebook's API)
@@ -83,7 +85,9 @@ from .figures import (  # noqa: F401 (the notebook's API)
     search_figure,
     weights_figure,
 )
-from .findings import (  # noqa: F401 (the notebook's API)
+from .prose import (  # noqa: F401 (the notebook's API)
+    KEY_FIGURE,
+    findings,
     ANCHORS,
     INDEX_ALONE,
     anchor_table,

@@ -2,7 +2,7 @@
 tail of never-seen queries, and the hit rate a ×5 QPS claim needs.
 
 ``cache_benchmark`` serves seeded Zipf streams one query at a time through ``cache.model`` with and
-without an LRU cache (``embedlab.cache``): for each skew, repeat and unseen share, one measured stream
+without an LRU cache (``embedlab.vectors.cache``): for each skew, repeat and unseen share, one measured stream
 is timed without the cache, then through an empty cache (cold, unseen share 0 only) and through a cache
 left warm by a warm-up stream from the same distribution. ``hit_rate_needed`` fits the measured runs:
 with a miss costing a forward pass and a hit almost nothing, 1 / speed-up falls linearly with the hit
@@ -48,7 +48,7 @@ def stream_kind(cache: str, share: float) -> str:
 def cache_benchmark(exp, p: dict) -> pd.DataFrame:
     """One row per measured stream and cache state: hit rate, queries/s with and without the cache, their
     ratio, CPU ms per query (this process), for every skew, repeat and unseen share of ``cache``."""
-    from ...cache import EmbeddingCache, query_streams, serve
+    from ...vectors.cache import EmbeddingCache, query_streams, serve
     from ...encoders import load_encoder, models_from_params, runtime
     from ...provenance import sha256_json
     from ...tasks import texts_to_embed

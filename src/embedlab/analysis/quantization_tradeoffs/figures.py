@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..results import short_name, type_order
-from .findings import INDEX_ALONE, rescoring_curves, smallest_recipe
+from .prose import INDEX_ALONE, rescoring_curves, smallest_recipe
 from .frontier import fronts
 from .margin import EVERY_MODEL
 from .plan import SHORT_INDEX, VARIANT_ORDER

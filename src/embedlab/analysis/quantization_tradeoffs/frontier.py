@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ...errors import EmbedlabError
-from ...reduction import PCAReduction, Truncation
-from ...transforms import Chain
+from ...vectors.reduction import PCAReduction, nested_pca
+from ...vectors.transforms import Chain
 from ..results import pareto_front
 from .plan import make_precision
 from .vectors import fitted_calibration, score_variant, with_retention
@@ -54,16 +54,6 @@ def run_frontier(exp, p: dict, results: pd.DataFrame, progress=None, items: dict
                 bar.update(1)
     bar.close()
     return with_retention(pd.concat(frames, ignore_index=True), results) if frames else pd.DataFrame()
-
-
-def nested_pca(pca: PCAReduction, dim: int) -> Chain:
-    """PCA to ``dim`` from a fitted, un-normalised PCA to more dimensions: its leading ``dim`` coordinates,
-    re-normalised. PCA's components come in order of variance (signs fixed per component), so this is
-    the projection a PCA fitted at ``dim`` gives, for one fit per model instead of one per dimension."""
-    if pca.renormalize or pca.dim < dim:
-        raise EmbedlabError(f"nested_pca needs an un-normalised PCA to at least {dim} dims, got {pca!r}",
-                            "fit PCAReduction(largest dim) with renormalize = False")
-    return Chain(pca, Truncation(dim))
 
 
 def fronts(frame: pd.DataFrame, y: str = "margin retention") -> pd.DataFrame:

@@ -15,14 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..results import RETENTION_LEVELS as LEVELS
 from ..results import type_order
 from ...chance import chance_level, margin_retention
 
 
 EVERY_MODEL = "every model"
-
-
-LEVELS = (0.99, 0.95)
 
 
 def with_chance(exp, records: pd.DataFrame, k: int = 10) -> pd.DataFrame:

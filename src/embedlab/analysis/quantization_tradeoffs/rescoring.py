@@ -7,62 +7,11 @@ import numpy as np
 import pandas as pd
 
 from ...errors import EmbedlabError
-from ...quantization import binary_index, pack_bits, rescore_search
+from ...vectors.quantization import index_queries, precision_index, rescore_search
+from ...vectors.search import ndcg_at_k
+from ...vectors.transforms import unit_rows
 from .plan import CENTRED, SEARCH_INDEXES, make_precision
-from .vectors import fitted_calibration, main_rows, unit_rows
-
-
-def precision_index(precision: str, documents: np.ndarray, calibration: np.ndarray | None = None):
-    """A faiss index holding ``documents`` (float32 rows) at ``precision``: ``IndexFlatIP`` (float32),
-    ``IndexScalarQuantizer`` with 16-bit floats (float16) or 8-bit codes trained on ``calibration``
-    (int8 / uint8: faiss's per-coordinate minimum and maximum, the ranges ``quantization.Int8`` fits), or
-    ``IndexBinaryFlat`` on the packed sign bits (binary). Search it with ``index_queries``."""
-    from ...search import faiss_module, flat_ip_index
-
-    faiss = faiss_module()
-    docs = np.ascontiguousarray(documents, dtype=np.float32)
-    if precision == "binary":
-        return binary_index(pack_bits(docs))
-    if precision == "float32":
-        return flat_ip_index(docs)
-    kinds = {"float16": faiss.ScalarQuantizer.QT_fp16, "int8": faiss.ScalarQuantizer.QT_8bit,
-             "uint8": faiss.ScalarQuantizer.QT_8bit}
-    if precision not in kinds:
-        raise EmbedlabError(f"no faiss index for precision '{precision}'",
-                            f"use one of: float32, {', '.join(kinds)}, binary")
-    index = faiss.IndexScalarQuantizer(docs.shape[1], kinds[precision], faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:
-        if calibration is None:
-            raise EmbedlabError(f"a {precision} index needs calibration vectors to learn its ranges",
-                                "pass the calibration task's vectors")
-        index.train(np.ascontiguousarray(calibration, dtype=np.float32))
-    index.add(docs)
-    return index
-
-
-def index_queries(index, queries: np.ndarray) -> np.ndarray:
-    """Float32 queries as ``index`` takes them: packed sign bits for a binary index."""
-    from ...search import faiss_module
-
-    q = np.ascontiguousarray(queries, dtype=np.float32)
-    return pack_bits(q) if isinstance(index, faiss_module().IndexBinary) else q
-
-
-def ndcg_at_k(ranked: np.ndarray, query_ids: list[str], doc_ids: list[str], qrels: dict, k: int = 10) -> np.ndarray:
-    """Per-query nDCG@k of ranked document rows (one row per query, best first), with pytrec_eval, the
-    library mteb computes it with. Only the order counts (pytrec_eval is given scores falling with the
-    rank, so ties in an index's distances keep the index's order); queries without qrels are dropped."""
-    import pytrec_eval
-
-    truth = {str(q): {str(d): int(r) for d, r in docs.items()} for q, docs in qrels.items()}
-    run = {}
-    for qid, row in zip(query_ids, np.asarray(ranked)):
-        if str(qid) in truth:
-            top = [int(j) for j in row[:k] if j >= 0]
-            run[str(qid)] = {str(doc_ids[j]): float(k - r) for r, j in enumerate(top)}
-    measure = f"ndcg_cut.{k}"
-    scores = pytrec_eval.RelevanceEvaluator(truth, {measure}).evaluate(run)
-    return np.asarray([scores[q][f"ndcg_cut_{k}"] for q in run], dtype=float)
+from .vectors import fitted_calibration, main_rows
 
 
 def retrieval_vectors(exp, model: str, task: str):
@@ -74,7 +23,7 @@ def retrieval_vectors(exp, model: str, task: str):
     qids, dids = list(test["queries"]), list(test["corpus"])
     queries = encoder.lookup([test["queries"][q] for q in qids], "query")
     documents = encoder.lookup([test["corpus"][d] for d in dids], "document")
-    return qids, unit_rows(queries), dids, unit_rows(documents), test["qrels"]
+    return qids, unit_rows(queries, np.float32), dids, unit_rows(documents, np.float32), test["qrels"]
 
 
 def rescoring(exp, p: dict) -> pd.DataFrame:
@@ -87,7 +36,7 @@ def rescoring(exp, p: dict) -> pd.DataFrame:
     k, rows = r["k"], []
     boot = exp.bootstrap_settings
     for model in r.get("models", p["models"]):
-        cal = unit_rows(fitted_calibration(exp, p, model)[0])
+        cal = unit_rows(fitted_calibration(exp, p, model)[0], np.float32)
         for task in r["tasks"]:
             qids, q, dids, docs, qrels = retrieval_vectors(exp, model, task)
 

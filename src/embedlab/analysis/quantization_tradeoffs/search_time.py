@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from ...errors import EmbedlabError
+from ...vectors.transforms import unit_rows
 from .plan import SEARCH_INDEXES, make_precision
-from .rescoring import index_queries, precision_index
-from .vectors import fitted_calibration, unit_rows
+from ...vectors.quantization import index_queries, precision_index
+from .vectors import fitted_calibration
 
 
 def search_costs(exp, p: dict) -> pd.DataFrame:
@@ -18,7 +19,7 @@ def search_costs(exp, p: dict) -> pd.DataFrame:
     ``search.threads`` faiss threads (on a shared machine one thread per search is the stable measure:
     OpenMP threads that wait on a descheduled sibling time the scheduler, not the index)."""
     from ...paths import embeddings_dir
-    from ...search import faiss_module, time_search
+    from ...vectors.search import faiss_module, time_search
     from ...store import stored_corpus
 
     faiss = faiss_module()
@@ -30,9 +31,9 @@ def search_costs(exp, p: dict) -> pd.DataFrame:
         raise EmbedlabError(f"the store holds {len(texts)} texts for {model}; search timing needs {n_queries + min_corpus}",
                             "pick a model with more stored texts")
     order = np.random.default_rng(int(s.get("seed", 0))).permutation(len(texts))
-    vectors = unit_rows(vectors)
+    vectors = unit_rows(vectors, np.float32)
     queries, corpus = vectors[order[:n_queries]], vectors[order[n_queries:]]
-    cal = unit_rows(fitted_calibration(exp, p, model)[0])
+    cal = unit_rows(fitted_calibration(exp, p, model)[0], np.float32)
     rows = []
     threads = faiss.omp_get_max_threads()
     if s.get("threads"):

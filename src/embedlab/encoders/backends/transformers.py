@@ -16,7 +16,7 @@ from .base import TokenBackend
 @register_loader("transformers", LoaderInfo(
     poolings=("cls", "mean", "max", "last"), sources=SOURCE_KINDS, packages=TRANSFORMER_PACKAGES,
     options=("revision", "mean_skip_bos", "precision", "prune", *PREFIX_OPTIONS), library="transformers",
-    libraries=("torch",),
+    libraries=("torch",), tokenizer="transformers", word_vectors="contextual", torch_module=True,
 ))
 class TransformersBackend(TokenBackend):
     """AutoModel + AutoTokenizer (BERT-type encoders; decoders with right padding).

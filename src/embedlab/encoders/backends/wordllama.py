@@ -13,7 +13,7 @@ from .base import VectorBackend
 
 @register_loader("wordllama", LoaderInfo(
     poolings=("mean",), sources=("package", "path"), packages=("wordllama",), options=("trunc_dim", "config"),
-    library="wordllama",
+    library="wordllama", word_vectors="static",
 ))
 class WordLlamaBackend(VectorBackend):
     """WordLlama (Llama-2 token embeddings, Matryoshka): average pooling, truncated to trunc_dim."""

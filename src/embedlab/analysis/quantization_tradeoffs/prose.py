@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...schema import Findings
 from ..results import short_name
 from ...throughput import format_ratio
 from .margin import EVERY_MODEL
@@ -293,3 +294,22 @@ def headline(margins, rescored, costs, recipes, p: dict, weights: pd.DataFrame |
     if cache_text:
         parts.append(cache_text[0].lower() + cache_text[1:])
     return "; ".join(parts) + "."
+
+
+KEY_FIGURE = "compression_frontier"
+
+
+def findings(table, margins, paired, bits, rescored, agreement, gaps, costs, recipes, p: dict,
+             weights: pd.DataFrame, graphs: pd.DataFrame, cache: pd.DataFrame, cache_needed: dict | None) -> Findings:
+    """The headline, the key figure and the interpretation: the vectors' findings, then the weights' (with
+    the ONNX graphs), then the cache's."""
+    from .caching import cache_interpretation, cache_title
+    from .weights import onnx_graph_text, weights_interpretation
+
+    cache_text = cache_title(cache, cache_needed) if cache_needed else ""
+    parts = [interpretation(table, margins, paired, bits, rescored, agreement, gaps, costs, recipes, p),
+             weights_interpretation(weights) + "\n\n" + onnx_graph_text(graphs, weights)]
+    if cache_needed:
+        parts.append(cache_interpretation(cache, cache_needed))
+    return Findings(headline=headline(margins, rescored, costs, recipes, p, weights, cache_text), key_figure=KEY_FIGURE,
+                    interpretation="\n\n".join(parts))

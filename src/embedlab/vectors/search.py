@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from .errors import EmbedlabError
+from ..errors import EmbedlabError
 
 
 def faiss_module():
@@ -69,3 +69,20 @@ def time_search(index, queries, *, k: int = 10, n_single: int = 200, batch: int 
             "batch_ms_per_query": b["median"], "batch_ms_min": b["min"], "batch_ms_max": b["max"],
             "n_corpus": int(index.ntotal), "k": k, "n_single": n_single, "batch": batch, "repeats": repeats,
             "threads": int(faiss.omp_get_max_threads())}
+
+
+def ndcg_at_k(ranked: np.ndarray, query_ids: list[str], doc_ids: list[str], qrels: dict, k: int = 10) -> np.ndarray:
+    """Per-query nDCG@k of ranked document rows (one row per query, best first), with pytrec_eval, the
+    library mteb computes it with. Only the order counts (pytrec_eval is given scores falling with the
+    rank, so ties in an index's distances keep the index's order); queries without qrels are dropped."""
+    import pytrec_eval
+
+    truth = {str(q): {str(d): int(r) for d, r in docs.items()} for q, docs in qrels.items()}
+    run = {}
+    for qid, row in zip(query_ids, np.asarray(ranked)):
+        if str(qid) in truth:
+            top = [int(j) for j in row[:k] if j >= 0]
+            run[str(qid)] = {str(doc_ids[j]): float(k - r) for r, j in enumerate(top)}
+    measure = f"ndcg_cut.{k}"
+    scores = pytrec_eval.RelevanceEvaluator(truth, {measure}).evaluate(run)
+    return np.asarray([scores[q][f"ndcg_cut_{k}"] for q in run], dtype=float)

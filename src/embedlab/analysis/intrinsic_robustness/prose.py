@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ...intrinsic import AUC_CHANCE
+from ...schema import Findings
 from ..coincidence import coincidence_sentence, display_names, once
 from .centering import centering_interpretation, span
 from .plan import C09_BOUND, C09_RATE, auc_meaning, model_label
@@ -100,3 +101,12 @@ def headline(fid: pd.DataFrame, thresholds: dict, centering: pd.DataFrame, moves
     if groups:
         text += "; " + ", ".join(g["label"].replace(" = ", " and ") + " give identical vectors" for g in groups)
     return text + "."
+
+
+KEY_FIGURE = "fidelity"
+
+
+def findings(fid, thresholds, centering, calibration, poly, moves, drops, groups=None) -> Findings:
+    """The headline, the key figure and the interpretation, every number from the tables."""
+    return Findings(headline=headline(fid, thresholds, centering, moves, groups), key_figure=KEY_FIGURE,
+                    interpretation=interpretation(fid, thresholds, centering, calibration, poly, moves, drops, groups))

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EmbedlabError
-from .transforms import Transform
+from ..errors import EmbedlabError
+from .transforms import Chain, Transform, unit_rows
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return unit_rows(x)
 
 
 class Reduction(Transform):
@@ -207,3 +207,13 @@ def variance_profile(vectors, top: int = 20) -> dict[str, float]:
             "components_85": int(np.searchsorted(share, 0.85 - 1e-12) + 1),
             "components_95": int(np.searchsorted(share, 0.95 - 1e-12) + 1),
             "effective_rank": effective_rank(x)}
+
+
+def nested_pca(pca: PCAReduction, dim: int) -> Chain:
+    """PCA to ``dim`` from a fitted, un-normalised PCA to more dimensions: its leading ``dim`` coordinates,
+    re-normalised. PCA's components come in order of variance (signs fixed per component), so this is
+    the projection a PCA fitted at ``dim`` gives, for one fit per model instead of one per dimension."""
+    if pca.renormalize or pca.dim < dim:
+        raise EmbedlabError(f"nested_pca needs an un-normalised PCA to at least {dim} dims, got {pca!r}",
+                            "fit PCAReduction(largest dim) with renormalize = False")
+    return Chain(pca, Truncation(dim))

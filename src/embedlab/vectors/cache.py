@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .errors import EmbedlabError
+from ..errors import EmbedlabError
 
 
 def zipf_probabilities(n: int, skew: float) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import EmbedlabError
+from ..errors import EmbedlabError
 from .search import faiss_module, flat_ip_index
 from .transforms import Transform
 
@@ -164,20 +164,15 @@ def unpack_bits(packed, dim: int) -> np.ndarray:
     return bits.astype(np.float32) * 2 - 1
 
 
-PRECISIONS = {cls.name: cls for cls in (Float32, Float16, Int8, UInt8, Binary)}
+VECTOR_PRECISIONS = {cls.name: cls for cls in (Float32, Float16, Int8, UInt8, Binary)}
 
 
 def check_precisions(names) -> list[type]:
     """The class of each precision name; an unknown name is a one-line error listing the known ones."""
-    unknown = [n for n in names if n not in PRECISIONS]
+    unknown = [n for n in names if n not in VECTOR_PRECISIONS]
     if unknown:
-        raise EmbedlabError(f"unknown precision '{unknown[0]}'", f"use some of: {', '.join(PRECISIONS)}")
-    return [PRECISIONS[n] for n in names]
-
-
-def float_index(vectors) -> object:
-    """A faiss ``IndexFlatIP`` over float32 rows (stored, float16 or dequantized vectors): ``search.flat_ip_index``."""
-    return flat_ip_index(vectors)
+        raise EmbedlabError(f"unknown precision '{unknown[0]}'", f"use some of: {', '.join(VECTOR_PRECISIONS)}")
+    return [VECTOR_PRECISIONS[n] for n in names]
 
 
 def binary_index(packed) -> object:
@@ -235,5 +230,37 @@ def rescore_search(queries, doc_vectors, index, k: int = 10, multiplier: int = 4
     ids = np.take_along_axis(candidates, order, axis=1)
     if (ids < 0).any():
         raise EmbedlabError(f"the index returned fewer than {n_out} candidates for some query",
-                            "use an exact index (float_index, binary_index) or a larger multiplier")
+                            "use an exact index (search.flat_ip_index, binary_index) or a larger multiplier")
     return Hits(ids.astype(np.int64), np.take_along_axis(scores, order, axis=1))
+
+
+def precision_index(precision: str, documents: np.ndarray, calibration: np.ndarray | None = None):
+    """A faiss index holding ``documents`` (float32 rows) at ``precision``: ``IndexFlatIP`` (float32),
+    ``IndexScalarQuantizer`` with 16-bit floats (float16) or 8-bit codes trained on ``calibration``
+    (int8 / uint8: faiss's per-coordinate minimum and maximum, the ranges ``quantization.Int8`` fits), or
+    ``IndexBinaryFlat`` on the packed sign bits (binary). Search it with ``index_queries``."""
+    faiss = faiss_module()
+    docs = np.ascontiguousarray(documents, dtype=np.float32)
+    if precision == "binary":
+        return binary_index(pack_bits(docs))
+    if precision == "float32":
+        return flat_ip_index(docs)
+    kinds = {"float16": faiss.ScalarQuantizer.QT_fp16, "int8": faiss.ScalarQuantizer.QT_8bit,
+             "uint8": faiss.ScalarQuantizer.QT_8bit}
+    if precision not in kinds:
+        raise EmbedlabError(f"no faiss index for precision '{precision}'",
+                            f"use one of: float32, {', '.join(kinds)}, binary")
+    index = faiss.IndexScalarQuantizer(docs.shape[1], kinds[precision], faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        if calibration is None:
+            raise EmbedlabError(f"a {precision} index needs calibration vectors to learn its ranges",
+                                "pass the calibration task's vectors")
+        index.train(np.ascontiguousarray(calibration, dtype=np.float32))
+    index.add(docs)
+    return index
+
+
+def index_queries(index, queries: np.ndarray) -> np.ndarray:
+    """Float32 queries as ``index`` takes them: packed sign bits for a binary index."""
+    q = np.ascontiguousarray(queries, dtype=np.float32)
+    return pack_bits(q) if isinstance(index, faiss_module().IndexBinary) else q

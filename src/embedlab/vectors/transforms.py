@@ -21,8 +21,8 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import EmbedlabError
-from .schema import ROLES
+from ..errors import EmbedlabError
+from ..schema import ROLES
 
 
 class Transform:
@@ -158,4 +158,10 @@ class Centering(Transform):
 
     def _apply(self, x: np.ndarray, role: str) -> np.ndarray:
         y = x - self.mean[None, :]
-        return y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
+        return unit_rows(y)
+
+
+def unit_rows(x: np.ndarray, dtype=None) -> np.ndarray:
+    """Rows scaled to unit length (a zero row stays zero: the norm is floored at 1e-12); ``dtype``: cast."""
+    out = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return out if dtype is None else out.astype(dtype)

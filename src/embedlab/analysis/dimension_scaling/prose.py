@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...schema import Findings
 from .methods import SHORT_LABELS, UPPER_BOUND_TEXT
 
 
@@ -106,3 +107,17 @@ def headline(per_model: pd.DataFrame, half: pd.DataFrame) -> str:
                  + ", ".join(f"{r['loss']:.1%} ({r['model']})" for _, r in ok.iterrows())
                  + f" over the tasks that have training data (Zhang et al. 2024, same protocol on other tasks: about 1%).")
     return text.strip()
+
+
+KEY_FIGURE = "retention_vs_dimension"
+
+
+def findings(per_model, half, pair, search_records, util, spread, plateau) -> Findings:
+    """The headline (smallest dimension per model, the half-dimension check), the key figure and the
+    interpretation (with the search cost and the upper bound's plateau)."""
+    from .bound import plateau_sentence
+    from .costs import cost_sentence
+
+    text = interpretation(per_model, half, pair, cost_sentence(search_records), util, spread)
+    return Findings(headline=headline(per_model, half), key_figure=KEY_FIGURE,
+                    interpretation=text + "\n\n" + plateau_sentence(plateau))
