@@ -52,3 +52,15 @@ def test_stored_corpus_holds_each_text_once(tmp_path):
     np.testing.assert_array_equal(vectors[2], [1.0, 1.0])
     with pytest.raises(EmbedlabError, match="holds no embeddings for model other"):
         stored_corpus(tmp_path, "other")
+
+
+def test_held_out_queries_split_a_store_and_refuse_a_small_one():
+    from embedlab.errors import EmbedlabError
+    from embedlab.vectors.search import held_out_queries
+
+    queries, corpus = held_out_queries(30, {"batch": 10, "min_corpus": 20, "seed": 1}, "m")
+    assert len(queries) == 10 and len(corpus) == 20 and sorted([*queries, *corpus]) == list(range(30))
+    again, _ = held_out_queries(30, {"batch": 10, "min_corpus": 20, "seed": 1}, "m")
+    assert list(again) == list(queries)  # seeded
+    with pytest.raises(EmbedlabError, match="holds 29 texts for m; search timing needs 30"):
+        held_out_queries(29, {"batch": 10, "min_corpus": 20}, "m")

@@ -177,3 +177,9 @@ def with_retention(results: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFra
     with np.errstate(invalid="ignore", divide="ignore"):
         out["retention"] = out["value"].to_numpy() / base.reindex(key).to_numpy()
     return out
+
+
+def mean_retention(main: pd.DataFrame, keys: list[str], dropna: bool = True, **more) -> pd.DataFrame:
+    """Mean ``retention`` of the main rows per ``keys`` (02: model, method, dim, task type; 03 adds the
+    variant), with ``more`` named aggregations (e.g. ``bytes=("bytes_per_vector", "first")``)."""
+    return main.groupby(keys, dropna=dropna).agg(retention=("retention", "mean"), **more).reset_index()

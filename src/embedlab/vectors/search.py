@@ -86,3 +86,15 @@ def ndcg_at_k(ranked: np.ndarray, query_ids: list[str], doc_ids: list[str], qrel
     measure = f"ndcg_cut.{k}"
     scores = pytrec_eval.RelevanceEvaluator(truth, {measure}).evaluate(run)
     return np.asarray([scores[q][f"ndcg_cut_{k}"] for q in run], dtype=float)
+
+
+def held_out_queries(n_texts: int, settings: dict, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(query rows, corpus rows)`` for timing search on a model's stored vectors: ``batch`` (default
+    1,000) seeded rows (``seed``) as queries, the rest as the corpus, which must hold at least
+    ``min_corpus`` (default 20,000) rows; a store that small is a one-line error naming ``what``."""
+    n_queries, min_corpus = int(settings.get("batch", 1000)), int(settings.get("min_corpus", 20000))
+    if n_texts < n_queries + min_corpus:
+        raise EmbedlabError(f"the store holds {n_texts} texts for {what}; search timing needs {n_queries + min_corpus}",
+                            "pick a model with more stored texts")
+    order = np.random.default_rng(int(settings.get("seed", 0))).permutation(n_texts)
+    return order[:n_queries], order[n_queries:]

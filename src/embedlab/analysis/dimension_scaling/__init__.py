@@ -15,6 +15,8 @@ task.
 - ``figures`` and ``prose``: figures, titles, headline and interpretation from the records;
   ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
   interpretation for ``Experiment.write_metrics``.
+- ``records``: every record of the metrics file in one frame (``all_records``) and the models and
+  tasks its provenance lists (``evaluated``).
 - ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
   encodes for this experiment, and the claims of the seed article it decides.
 """
@@ -98,3 +100,4 @@ from .bound import (  # noqa: F401 (the notebook's API)
     plateau_sentence,
     plateau_table,
 )
+from .records import all_records, evaluated  # noqa: F401,E402 (the notebook's API: the metrics file)

@@ -5,10 +5,8 @@ interpretation quotes is written from those records."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from ...errors import EmbedlabError
 from ...vectors.reduction import Truncation
 
 
@@ -18,19 +16,15 @@ def search_costs(exp, p: dict) -> pd.DataFrame:
     dimension only, not on how the vectors were reduced): ``IndexFlatIP``, one query at a time and a
     batch, ratios to the native dimension, all in one run with ``search.threads`` faiss threads."""
     from ...paths import embeddings_dir
-    from ...vectors.search import faiss_module, flat_ip_index, time_search
+    from ...vectors.search import faiss_module, flat_ip_index, held_out_queries, time_search
     from ...store import stored_corpus
 
     faiss = faiss_module()
     s = p["search"]
     model = s["model"]
     texts, vectors = stored_corpus(embeddings_dir(), model)
-    n_queries = int(s.get("batch", 1000))
-    if len(texts) < n_queries + int(s.get("min_corpus", 20000)):
-        raise EmbedlabError(f"the store holds {len(texts)} texts for {model}; search timing needs "
-                            f"{n_queries + int(s.get('min_corpus', 20000))}", "pick a model with more stored texts")
-    order = np.random.default_rng(int(s.get("seed", 0))).permutation(len(texts))
-    queries, corpus = vectors[order[:n_queries]], vectors[order[n_queries:]]
+    query_rows, corpus_rows = held_out_queries(len(texts), s, model)
+    queries, corpus, n_queries = vectors[query_rows], vectors[corpus_rows], len(query_rows)
     rows, before = [], faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(int(s.get("threads") or 1))
     try:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..results import type_order
+from ..results import mean_retention
 from .grid import main_rows
 from .methods import DS_METHODS, FITS, LEVELS, METHOD_LABELS, is_upper_bound
 from ...stats import separated
@@ -14,9 +15,7 @@ from ...stats import separated
 
 def retention_by_type(results: pd.DataFrame) -> pd.DataFrame:
     """Mean retention per (model, method, dim, task type) over the type's tasks scored at that dim."""
-    main = main_rows(results)
-    return (main.groupby(["model", "method", "dim", "task_type"])["retention"].mean()
-            .rename("retention").reset_index())
+    return mean_retention(main_rows(results), ["model", "method", "dim", "task_type"])
 
 
 def _first_reaching(part: pd.DataFrame, level: float):

@@ -12,6 +12,8 @@ this package (``from embedlab.analysis import intrinsic_robustness as ir``).
 - ``prose``: the interpretation and the headline, every number from the records;
   ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
   interpretation for ``Experiment.write_metrics``.
+- ``records``: every record of the metrics file in one frame (``all_records``) and the models and
+  tasks its provenance lists (``evaluated``).
 - ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
   encodes for this experiment, and the claims of the seed article it decides.
 """
@@ -71,3 +73,4 @@ from .prose import (  # noqa: F401 (the notebook's API)
     headline,
     interpretation,
 )
+from .records import all_records, evaluated  # noqa: F401,E402 (the notebook's API: the metrics file)

@@ -20,6 +20,8 @@ package (``from embedlab.analysis import quantization_tradeoffs as qt``):
 - ``figures`` and ``prose``: every figure, title, headline and interpretation, from the records;
   ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
   interpretation for ``Experiment.write_metrics``.
+- ``records``: every record of the metrics file in one frame (``all_records``) and the models and
+  tasks its provenance lists (``evaluated``).
 - ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
   encodes for this experiment, and the claims of the seed article it decides.
 """
@@ -148,3 +150,4 @@ from .caching import (  # noqa: F401 (the notebook's API)
     skews_reaching,
     stream_kind,
 )
+from .records import all_records, evaluated  # noqa: F401,E402 (the notebook's API: the metrics file)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...errors import EmbedlabError
 from ...vectors.transforms import unit_rows
 from .plan import SEARCH_INDEXES, make_precision
 from ...vectors.quantization import index_queries, precision_index
@@ -19,20 +18,16 @@ def search_costs(exp, p: dict) -> pd.DataFrame:
     ``search.threads`` faiss threads (on a shared machine one thread per search is the stable measure:
     OpenMP threads that wait on a descheduled sibling time the scheduler, not the index)."""
     from ...paths import embeddings_dir
-    from ...vectors.search import faiss_module, time_search
+    from ...vectors.search import faiss_module, held_out_queries, time_search
     from ...store import stored_corpus
 
     faiss = faiss_module()
     s = p["search"]
     model = s["model"]
     texts, vectors = stored_corpus(embeddings_dir(), model)
-    n_queries, min_corpus = int(s.get("batch", 1000)), int(s.get("min_corpus", 20000))
-    if len(texts) < n_queries + min_corpus:
-        raise EmbedlabError(f"the store holds {len(texts)} texts for {model}; search timing needs {n_queries + min_corpus}",
-                            "pick a model with more stored texts")
-    order = np.random.default_rng(int(s.get("seed", 0))).permutation(len(texts))
+    query_rows, corpus_rows = held_out_queries(len(texts), s, model)
     vectors = unit_rows(vectors, np.float32)
-    queries, corpus = vectors[order[:n_queries]], vectors[order[n_queries:]]
+    queries, corpus, n_queries = vectors[query_rows], vectors[corpus_rows], len(query_rows)
     cal = unit_rows(fitted_calibration(exp, p, model)[0], np.float32)
     rows = []
     threads = faiss.omp_get_max_threads()

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..calibration import calibration_vectors, evaluated_texts
-from ..results import main_rows, type_order
+from ..results import main_rows, mean_retention, type_order
 from ..results import with_retention as retention_against
 from .plan import VARIANT_ORDER, bytes_per_vector, make_precision, tasks_for, variant_name, variants
 from ...stats import separated
@@ -65,10 +65,8 @@ def with_retention(results: pd.DataFrame, reference: pd.DataFrame | None = None)
 def retention_by_type(results: pd.DataFrame) -> pd.DataFrame:
     """Mean retention per (model, variant, method, dim, task type) over the type's scored tasks, with
     bytes per vector."""
-    keys = ["model", "variant", "method", "dim", "task_type"]
-    main = main_rows(results)
-    return main.groupby(keys, dropna=False).agg(retention=("retention", "mean"), bytes=("bytes_per_vector", "first"),
-                                                tasks=("task", "nunique")).reset_index()
+    return mean_retention(main_rows(results), ["model", "variant", "method", "dim", "task_type"], dropna=False,
+                          bytes=("bytes_per_vector", "first"), tasks=("task", "nunique"))
 
 
 def retention_table(results: pd.DataFrame, exclude: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
