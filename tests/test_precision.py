@@ -171,3 +171,24 @@ def test_pruning_counts_zeros_of_linear_weights_and_of_all_parameters():
     assert linear_sparsity(module) == 0.5
     # 16 zeros over 40 embedding + 32 weight + 8 bias parameters
     assert parameter_sparsity(module) == 16 / 80
+
+
+def test_the_onnx_export_leaves_the_module_untouched_and_holds_for_every_batch_shape(tiny_bert, tmp_path):
+    # The TorchScript tracer changes the module it traces: the export traces a copy, and its graph gives
+    # torch's states for batches and lengths other than the example it was traced on.
+    from embedlab.encoders import precision as precision_module
+    from transformers import AutoModel, AutoTokenizer
+
+    model, tok = AutoModel.from_pretrained(tiny_bert).eval(), AutoTokenizer.from_pretrained(tiny_bert)
+    example = tok(precision_module.EXAMPLE_TEXTS, padding=True, return_tensors="pt")
+    probe = tok(TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        before = model(**probe).last_hidden_state
+        precision_module.export_onnx(model, example, tmp_path / "model.onnx")
+        assert torch.equal(model(**probe).last_hidden_state, before)
+    states = precision_module.OnnxStates(tmp_path / "model.onnx")
+    for batch in ([TEXTS[0]], TEXTS[:3], TEXTS):
+        inputs = tok(batch, padding=True, return_tensors="pt")
+        with torch.no_grad():
+            ref = model(**inputs).last_hidden_state
+        assert torch.allclose(states({k: v.numpy() for k, v in inputs.items()}), ref, atol=1e-5)
