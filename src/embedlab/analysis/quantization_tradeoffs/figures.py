@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -198,6 +200,6 @@ def weights_figure(table: pd.DataFrame, title: str):
     for i, (_, r) in enumerate(t.iterrows()):
         if r["reference"] and pd.notna(r.get("retention")):
             axes[2].text(r["mean main score"], i, f" {r['retention']:.1%}", va="center", fontsize=7)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(textwrap.fill(title, 150), fontsize=10)  # one long line would set the figure's width
     fig.tight_layout()
     return fig
