@@ -46,6 +46,12 @@ def add(out: dict, models, tasks) -> dict:
     return out
 
 
+def require_tasks(group: dict, name: str, key: str, fix: str = "list the evaluated tasks") -> None:
+    """A key that adds tasks to the grid (``key``) needs the grid's ``tasks`` listed: null cannot be extended."""
+    if group.get("tasks") is None:
+        raise EmbedlabError(f"params '{name}.{key}' needs an explicit '{name}.tasks' list", fix)
+
+
 def with_calibration(group: dict, name: str = "experiment") -> dict[str, list[str] | None]:
     """The grid plus ``calibration`` (one task every model of ``models`` needs, e.g. the texts a
     reduction or a quantizer is fitted on)."""
@@ -54,9 +60,7 @@ def with_calibration(group: dict, name: str = "experiment") -> dict[str, list[st
     if calibration is not None:
         if not isinstance(calibration, str):
             raise EmbedlabError(f"params '{name}.calibration' must be one task name", "e.g. calibration: RottenTomatoesPlotRetrieval")
-        if group.get("tasks") is None:
-            raise EmbedlabError(f"params '{name}.calibration' needs an explicit '{name}.tasks' list",
-                                "list the evaluated tasks (the calibration task must not be one of them)")
+        require_tasks(group, name, "calibration", "list the evaluated tasks (the calibration task must not be one of them)")
         add(out, group.get("models", []), [calibration])
     return out
 

@@ -32,15 +32,17 @@ from ..store import StoredRows, is_current, save_embeddings
 from ..tasks import available_tasks, base_name, default_tasks, load_prepared, texts_to_embed
 
 
-def embed_plan(params: dict, prepared: list[str], defaults: list[str]) -> dict[str, list[str]]:
+def embed_plan(params: dict, prepared: list[str], defaults: list[str],
+               needs: dict | None = None) -> dict[str, list[str]]:
     """``{model id: [prepared task names]}``: the union over the listed experiments of what each needs.
 
     ``prepared``: every available prepared name; ``defaults``: the default-size variant of each task
-    (what ``tasks: null`` means). Models in registry order, tasks in ``prepared`` order. A task an
-    experiment names that is not prepared is a one-line error naming the fix.
+    (what ``tasks: null`` means); ``needs``: ``all_needs(params)`` when the caller has read it already.
+    Models in registry order, tasks in ``prepared`` order. A task an experiment names that is not
+    prepared is a one-line error naming the fix.
     """
     wanted: dict[str, set[str]] = {}
-    for group, runs in all_needs(params).items():
+    for group, runs in (all_needs(params) if needs is None else needs).items():
         for model, tasks in runs.items():
             names = list(defaults if tasks is None else tasks) + [
                 t for t in full_size_tasks(params[group], group) if t in prepared]
@@ -113,10 +115,10 @@ def run(params_path: str | Path = "params.yaml") -> None:
     params = load_params(params_path)
     settings = params["embed"]
     caps = token_caps(settings)
-    all_needs(params)  # every experiment's models and tasks checked before the data or any model is read
+    needs = all_needs(params)  # every experiment's models and tasks checked before the data or any model is read
     registry = models_from_params(params["models"])
     prepared = available_tasks(tasks_dir())
-    plan = embed_plan(params, prepared, default_tasks(tasks_dir()))
+    plan = embed_plan(params, prepared, default_tasks(tasks_dir()), needs)
     needed = sorted({t for names in plan.values() for t in names}, key=prepared.index)
     tasks = {name: load_prepared(name, tasks_dir()) for name in needed}
     texts = {name: texts_to_embed(task) for name, task in tasks.items()}

@@ -71,15 +71,16 @@ def write_summary(payloads: dict[str, dict]) -> Path:
     return target
 
 
-def write_claims(params: dict, payloads: dict[str, dict]) -> Path:
-    """reports/CLAIMS.md: the article's claims with verdicts computed from every experiment's results."""
+def write_claims(params: dict, payloads: dict[str, dict], claims: list | None = None) -> Path:
+    """reports/CLAIMS.md: the article's claims (``claims``: default, every listed experiment's and the
+    untestable ones) with verdicts computed from every experiment's results."""
     results = all_results(payloads)
     families = {m: spec["family"] for m, spec in params["models"].items() if m in set(results.get("model", []))}
     datasets = {}
     for payload in payloads.values():
         datasets.update(payload.get("provenance", {}).get("datasets") or {})
     sources = ", ".join(f"`reports/metrics/{name}.json`" for name in payloads)
-    claims = experiment_claims(experiments(params))
+    claims = experiment_claims(experiments(params)) if claims is None else claims
     text = ledger_markdown(ledger(results, families, datasets, payloads, claims), sources, list(payloads))
     target = reports_dir() / "CLAIMS.md"
     atomic_write_bytes(target, text.encode("utf-8"))
@@ -135,6 +136,6 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     families = {m: spec["family"] for m, spec in params["models"].items() if m in set(results.get("model", []))}
     claims = experiment_claims(experiments(params))
     text = readme(payloads, ledger(results, families, None, payloads, claims))  # checked before anything is written
-    write_claims(params, payloads)
+    write_claims(params, payloads, claims)
     atomic_write_bytes(reports_dir() / "README.md", text.encode("utf-8"))
     return write_summary(payloads)

@@ -12,13 +12,9 @@ task.
 - ``tables``: smallest dimensions, the half-dimension check, seed spread, the same-recipe pair.
 - ``zoo``: every model at its native size; how many dimensions the models use.
 - ``costs``: search time against dimension; ``bound``: why the upper bound levels off.
-- ``figures`` and ``prose``: figures, titles, headline and interpretation from the records;
-  ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
-  interpretation for ``Experiment.write_metrics``.
-- ``records``: every record of the metrics file in one frame (``all_records``) and the models and
-  tasks its provenance lists (``evaluated``).
-- ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
-  encodes for this experiment, and the claims of the seed article it decides.
+- ``figures`` and ``prose``: figures, titles, headline and interpretation from the records, gathered by
+  ``findings``.
+- ``records``, ``needs`` and ``claims``: the other parts of the experiment contract (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

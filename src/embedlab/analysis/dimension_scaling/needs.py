@@ -7,7 +7,7 @@ Read as a file of its own by the `embed` stage: absolute imports of ``embedlab.n
 from __future__ import annotations
 
 from embedlab.errors import EmbedlabError
-from embedlab.needs import add, with_calibration
+from embedlab.needs import add, require_tasks, with_calibration
 
 
 def in_domain_fits(group: dict, name: str = "experiment") -> dict[str, dict]:
@@ -50,9 +50,8 @@ def needs(group: dict, name: str = "dimension_scaling", params: dict | None = No
         raise EmbedlabError(f"params '{name}.zoo' must be a list of model ids", "see the 'models:' registry")
     for model in zoo:
         out.setdefault(model, None if tasks is None else list(tasks))
-    if in_domain_fit_tasks(group, name) and tasks is None:
-        raise EmbedlabError(f"params '{name}.in_domain_calibration' needs an explicit '{name}.tasks' list",
-                            "list the evaluated tasks")
+    if in_domain_fit_tasks(group, name):
+        require_tasks(group, name, "in_domain_calibration")
     for model in group.get("models", []):
         add(out, [model], in_domain_fit_tasks(group, name, model))
     return out

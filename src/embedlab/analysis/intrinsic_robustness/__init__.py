@@ -9,13 +9,9 @@ this package (``from embedlab.analysis import intrinsic_robustness as ir``).
 - ``polysemy`` (C01): do contextual word vectors separate a word's senses, static ones cannot.
 - ``robustness`` (C09): how far noise moves a text's vector and a pair's similarity; the main score on noisy
   texts against the clean ones.
-- ``prose``: the interpretation and the headline, every number from the records;
-  ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
-  interpretation for ``Experiment.write_metrics``.
-- ``records``: every record of the metrics file in one frame (``all_records``) and the models and
-  tasks its provenance lists (``evaluated``).
-- ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
-  encodes for this experiment, and the claims of the seed article it decides.
+- ``prose``: the interpretation and the headline, every number from the records, gathered by
+  ``findings``.
+- ``records``, ``needs`` and ``claims``: the other parts of the experiment contract (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Read as a file of its own by the `embed` stage: absolute imports of ``embedlab.n
 from __future__ import annotations
 
 from embedlab.errors import EmbedlabError
-from embedlab.needs import add, with_calibration
+from embedlab.needs import add, require_tasks, with_calibration
 from embedlab.params import noisy_names
 
 
@@ -21,8 +21,8 @@ def needs(group: dict, name: str = "intrinsic_robustness", params: dict | None =
             isinstance(b, dict) and isinstance(b.get("models"), list) and isinstance(b.get("tasks"), list)
             for b in blocks.values()):
         raise EmbedlabError(f"params '{name}.robustness' must map block names to {{models: [...], tasks: [...]}}", fix)
-    if blocks and group.get("tasks") is None:
-        raise EmbedlabError(f"params '{name}.robustness' needs an explicit '{name}.tasks' list", "list the evaluated tasks")
+    if blocks:
+        require_tasks(group, name, "robustness")
     for block in blocks.values():
         add(out, block["models"], [n for t in block["tasks"] for n in [t, *noisy_names(noise, t)]])
     return out

@@ -17,13 +17,9 @@ package (``from embedlab.analysis import quantization_tradeoffs as qt``):
 - ``int8_diagnosis``: where dynamic int8 distorts a model, one group of Linear layers at a time.
 - ``margin``: retention of the margin above chance with its paired interval.
 - ``caching``: an LRU embedding cache in front of a real encoder on seeded Zipf streams.
-- ``figures`` and ``prose``: every figure, title, headline and interpretation, from the records;
-  ``findings(...)`` (the contract, ``schema.Findings``) gathers the headline, the key figure and the
-  interpretation for ``Experiment.write_metrics``.
-- ``records``: every record of the metrics file in one frame (``all_records``) and the models and
-  tasks its provenance lists (``evaluated``).
-- ``needs`` and ``claims``, read on their own by other stages (``embedlab.contract``): what `embed`
-  encodes for this experiment, and the claims of the seed article it decides.
+- ``figures`` and ``prose``: every figure, title, headline and interpretation, from the records, gathered by
+  ``findings``.
+- ``records``, ``needs`` and ``claims``: the other parts of the experiment contract (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

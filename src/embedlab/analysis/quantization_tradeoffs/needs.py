@@ -9,7 +9,7 @@ Read as a file of its own by the `embed` stage: absolute imports of ``embedlab.n
 from __future__ import annotations
 
 from embedlab.errors import EmbedlabError
-from embedlab.needs import add, with_calibration
+from embedlab.needs import add, require_tasks, with_calibration
 
 
 def needs(group: dict, name: str = "quantization_tradeoffs", params: dict | None = None) -> dict[str, list[str] | None]:
@@ -25,7 +25,6 @@ def needs(group: dict, name: str = "quantization_tradeoffs", params: dict | None
                 or not all(isinstance(v, str) and (r is None or isinstance(r, str)) for v, r in variants.items())):
             raise EmbedlabError(f"params '{name}.weights' must be {{tasks: [task, ...], variants: {{model: reference model or null}}}}",
                                 "e.g. weights: {tasks: [STSBenchmark], variants: {all-MiniLM-L6-v2-onnx-int8: all-MiniLM-L6-v2}}")
-        if tasks is None:
-            raise EmbedlabError(f"params '{name}.weights' needs an explicit '{name}.tasks' list", "list the evaluated tasks")
+        require_tasks(group, name, "weights")
         add(out, dict.fromkeys([*variants, *(r for r in variants.values() if r)]), w_tasks)
     return out

@@ -130,7 +130,7 @@ def plan(exp) -> dict:
                          "precisions": list(frontier.get("precisions", ["float32"])),
                          "tasks": [t for t in tasks if types[t] in frontier_types]},
             "n_experiments": int(cfg.get("n_experiments", 10)),
-            "weights": weights_plan(exp, cfg, g), "cache": cache_plan(cfg, g, registry),
+            "weights": weights_plan(exp, cfg, g), "cache": cache_plan(exp, cfg, g),
             "int8_diagnosis": diagnosis_plan(exp, cfg, g, registry)}
 
 
@@ -228,13 +228,11 @@ def weights_plan(exp, cfg: dict, g: str) -> dict | None:
     return {"tasks": tasks, "types": {t: p["type"] for t, p in prepared.items()}, "variants": variants, "models": models}
 
 
-def cache_plan(cfg: dict, g: str, registry: dict) -> dict | None:
+def cache_plan(exp, cfg: dict, g: str) -> dict | None:
     c = cfg.get("cache")
     if not c:
         return None
-    if c["model"] not in registry:
-        raise EmbedlabError(f"{g}.cache names model '{c['model']}', which is not in the registry (params.yaml: models)",
-                            f"use one of: {', '.join(registry)}")
+    exp.check_models([c["model"]], f"{g}.cache")
     from .caching import cache_settings
 
     return cache_settings(c)
