@@ -239,18 +239,21 @@ def test_methods_name_where_they_are_fitted(exp):
 COSTS = pd.DataFrame({"dim": [16, 64], "native_dim": 64, "model": "m", "bytes per vector": [64, 256],
                       "single_ms_per_query": [0.1, 0.4], "single_ms_min": [0.09, 0.35], "single_ms_max": [0.12, 0.5],
                       "batch_ms_per_query": [0.05, 0.1], "batch_ms_min": [0.04, 0.09], "batch_ms_max": [0.06, 0.2],
+                      "single ratio to native": [0.25, 1.0], "single ratio to native min": [0.2, 1.0],
+                      "single ratio to native max": [0.3, 1.0], "batch ratio to native": [0.5, 1.0],
+                      "batch ratio to native min": [0.4, 1.0], "batch ratio to native max": [0.7, 1.0],
                       "n_corpus": 5000, "k": 10, "n_single": 100, "batch": 1000, "repeats": 3, "threads": 1})
 
 
 def test_search_times_are_result_records_and_the_cost_sentence_reads_them():
-    recs = dc.search_records(dc.with_ratios(COSTS))
+    recs = dc.search_records(COSTS)
     single = recs[(recs["metric"] == "search_ms_single") & (recs["dim"] == 16)].iloc[0]
     assert (single["value"], single["ms_min"], single["ms_max"], single["threads"]) == (0.1, 0.09, 0.12, 1)
     assert not recs["main"].any() and set(recs["task_type"]) == {"cost"}
     assert recs[(recs["metric"] == "search_ratio_batch_to_native") & (recs["dim"] == 16)]["value"].iloc[0] == 0.5
-    assert dc.cost_sentence(recs) == ("**Cost** (5,000 stored vectors, faiss IndexFlatIP, 1 thread, median of 3 repeats): "
+    assert dc.cost_sentence(recs) == ("**Cost** (5,000 stored vectors, faiss IndexFlatIP, 1 thread, median of 3 interleaved rounds): "
                                       "at 16 dims a vector takes 64 bytes (25.0% of native); one query at a time costs "
-                                      "0.25× the native time, a batched query 0.50×.")
+                                      "0.2× (0.2–0.3) the native time, a batched query 0.5× (0.4–0.7).")
 
 
 def test_search_costs_times_with_the_threads_param_and_restores_faiss(exp):

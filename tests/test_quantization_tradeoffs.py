@@ -280,20 +280,20 @@ def test_headline_pins_margins_binary_per_model_rescoring_search_recipes_and_cac
         dict(base, precision="binary", rescore_multiplier=4, retention=0.97, retention_ci_low=0.95,
              retention_ci_high=0.99, candidate_share=0.0077)])
     costs = pd.DataFrame([
-        {"precision": "float32", "threads": 1, "single_ms_min": 4.0, "single_ms_max": 5.0, "batch_ms_min": 100.0,
-         "batch_ms_max": 110.0, "single speed-up": 1.0, "batch speed-up": 1.0},
-        {"precision": "binary", "threads": 1, "single_ms_min": 0.2, "single_ms_max": 0.25, "batch_ms_min": 10.0,
-         "batch_ms_max": 11.0, "single speed-up": 18.0, "batch speed-up": 10.4}])
+        {"precision": "float32", "threads": 1, "repeats": 5, "single speed-up": 1.0, "single speed-up min": 1.0,
+         "single speed-up max": 1.0, "batch speed-up": 1.0, "batch speed-up min": 1.0, "batch speed-up max": 1.0},
+        {"precision": "binary", "threads": 1, "repeats": 5, "single speed-up": 18.0, "single speed-up min": 16.0,
+         "single speed-up max": 25.0, "batch speed-up": 10.4, "batch speed-up min": 9.1, "batch speed-up max": 11.0}])
     recipes = pd.DataFrame([{"model": qt.EVERY_MODEL, "task type": "sts", "within 5%: bytes": 48}])
     p = {"models": ["all-MiniLM-L6-v2", "e5", "gemma-x"], "decoders": ["gemma-x"], "rescoring": {"report_multiplier": 4}}
-    # the speed-ups' ranges: 4.0 / 0.25 = 16 to 5.0 / 0.2 = 25 (9 wide: no decimals); 100 / 11 = 9.1 to 11
+    # the per-round speed-ups' ranges: 16 to 25 (9 wide: no decimals); 9.1 to 11 (1.9 wide: no decimals)
     assert qt.headline(margins, rescored, costs, recipes, p, None, "Cache hits make x5") == (
         "Stored vectors keep float16 99.9%, int8 98.0%, binary 60.0%, binary centred 85.0% of float32's margin above "
         "chance (mean over 2 embedding models and the task types; the decoder gemma-x is reported on its own); binary "
         "retrieval on SciFact (5,183 documents) keeps, per model, raw → centred sign bits: MiniLM 91% [87%, 95%] → "
         "87% [83%, 90%]; rescoring 4× the candidates (0.8% of the corpus) with float32 vectors brings binary to "
         "97%–97%; binary search is 18× (16–25) faster than float32 one query at a time and 10× (9–11) batched (1 faiss "
-        "thread, range over repeats); the smallest vector whose margin stays within 5% (95% interval) for every "
+        "thread, range of the per-round ratios over 5 interleaved rounds); the smallest vector whose margin stays within 5% (95% interval) for every "
         "embedding model is 48 B for sts; cache hits make x5.")
     # without retrieval, timing, recipes or cache: the margins alone
     assert qt.headline(margins.loc[["int8"]], rescored.iloc[:0], costs.iloc[:0], recipes.iloc[:0],

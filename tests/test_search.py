@@ -64,3 +64,47 @@ def test_held_out_queries_split_a_store_and_refuse_a_small_one():
     assert list(again) == list(queries)  # seeded
     with pytest.raises(EmbedlabError, match="holds 29 texts for m; search timing needs 30"):
         held_out_queries(29, {"batch": 10, "min_corpus": 20}, "m")
+
+
+def test_time_searches_interleaves_the_indexes_and_pairs_ratios_by_round(monkeypatch):
+    """Each round times every index once in a shuffled order; a speed-up is the reference's time over the
+    index's in the same round, so a slow round (every index 3x slower) leaves the ratio unchanged."""
+    import types
+
+    import embedlab.vectors.search as search
+
+    clock = {"t": 0.0}
+    monkeypatch.setattr(search, "time", types.SimpleNamespace(perf_counter=lambda: clock["t"]))
+    slow = {"round": 0}
+    seen = []
+
+    class Index:
+        ntotal = 9
+
+        def __init__(self, name, cost):
+            self.name, self.cost = name, cost
+
+        def search(self, q, k):
+            seen.append(self.name)
+            clock["t"] += self.cost * (3.0 if slow["round"] == 2 else 1.0)
+
+    q = np.zeros((4, 2), dtype=np.float32)
+    cases = {"float32": (Index("float32", 0.004), q), "binary": (Index("binary", 0.001), q)}
+    calls = {"n": 0}
+    original = Index.search
+
+    def counting(self, q_, k):  # 3 calls per pass (2 single, 1 batch); passes: 2 warm-up, then 2 per round
+        calls["n"] += 1
+        slow["round"] = (calls["n"] - 1) // 6 - 1  # -1 for the warm-up, then rounds 0, 1, 2
+        original(self, q_, k)
+
+    monkeypatch.setattr(Index, "search", counting)
+    out = search.time_searches(cases, k=3, n_single=2, batch=4, rounds=3, seed=1, reference="float32")
+    assert out["binary"]["single_speedup"] == pytest.approx(4.0)
+    assert (out["binary"]["single_speedup_min"], out["binary"]["single_speedup_max"]) == pytest.approx((4.0, 4.0))
+    assert out["float32"]["single_speedup"] == pytest.approx(1.0) and out["binary"]["rounds"] == 3
+    assert out["float32"]["single_ms_max"] == pytest.approx(3 * out["float32"]["single_ms_min"])  # the slow round
+    rounds = [seen[6 + 6 * r: 12 + 6 * r: 3] for r in range(3)]  # first call of each pass, per round
+    assert all(sorted(r) == ["binary", "float32"] for r in rounds) and len({tuple(r) for r in rounds}) == 2
+    with pytest.raises(search.EmbedlabError, match="reference 'int4' is not among"):
+        search.time_searches(cases, n_single=2, batch=4, rounds=1, reference="int4")

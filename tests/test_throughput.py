@@ -173,8 +173,8 @@ def test_the_stage_writes_median_and_range_records_from_interleaved_rounds(monke
         def close(self):
             pass
 
-    specs = {m: SimpleNamespace(id=m, max_seq_length=128) for m in ("fp32", "int8")}
-    settings = {"texts": 100, "batch_size": 10, "rounds": 3, "threads": None, "baseline": "fp32",
+    specs = {m: SimpleNamespace(id=m, max_seq_length=128, loader="glove", options={}) for m in ("fp32", "int8")}
+    settings = {"texts": 100, "batch_size": 10, "rounds": 3, "baseline": "fp32",
                 "references": {"int8": "fp32"}, "memory": []}
     written = {}
     monkeypatch.setattr(stage, "load_params", lambda _: {"throughput": settings, "embed": {}, "models": {}})
@@ -204,3 +204,57 @@ def test_the_stage_writes_median_and_range_records_from_interleaved_rounds(monke
     assert records[("fp32", "ratio_vs_plain_sentence_transformers", None)]["value"] == 1.25
     assert written["models"]["int8"]["texts_per_second"] == 100.0 and written["baseline"]["ratio_embedlab_to_plain"] == 1.25
     assert len(written["provenance"]["round_orders"]) == 3
+    assert written["provenance"]["threads"]["torch"] == written["provenance"]["threads"]["onnxruntime"] >= 1
+    settings["threads"] = 2  # the old place of the one thread setting
+    with pytest.raises(EmbedlabError, match="'throughput.threads' has moved to 'embed.threads'"):
+        stage.run()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "two", True])
+def test_the_one_thread_setting_refuses_what_is_not_a_count(bad):
+    from embedlab.encoders import set_threads
+
+    with pytest.raises(EmbedlabError, match=r"'embed.threads' must be a whole number >= 1 or null"):
+        set_threads(bad)
+
+
+def test_the_one_thread_setting_sets_torch_and_faiss_and_reports_them():
+    import torch
+
+    from embedlab.encoders import set_threads
+    from embedlab.vectors.search import faiss_module
+
+    before = torch.get_num_threads()
+    try:
+        assert set_threads(1) == {"torch": 1, "onnxruntime": 1, "faiss": 1}
+        assert torch.get_num_threads() == 1 and faiss_module().omp_get_max_threads() == 1
+    finally:
+        set_threads(before)
+
+
+def test_speed_table_sets_each_variant_beside_its_original_with_the_configuration_on_hand_made_records():
+    from embedlab.throughput import PLAIN, speed_table
+
+    common = {"n_texts": 2000, "batch_size": 32, "rounds": 7, "device": "cpu"}
+    payload = {
+        "records": [
+            {"model": "fp32", "runner": "embedlab", "metric": "texts_per_s", "value": 300.0, "min": 280.0, "max": 310.0, **common},
+            {"model": "int8", "runner": "embedlab", "metric": "texts_per_s", "value": 780.0, "min": 700.0, "max": 820.4, **common},
+            {"model": "fp32", "runner": PLAIN, "metric": "texts_per_s", "value": 310.0, "min": 300.0, "max": 320.0, **common},
+            {"model": "int8", "metric": "speedup_vs_fp32", "reference": "fp32", "value": 2.6, "min": 2.41, "max": 2.83, "rounds": 7},
+            {"model": "fp32", "metric": "ratio_vs_plain_sentence_transformers", "reference": PLAIN, "value": 0.968,
+             "min": 0.951, "max": 0.989, "rounds": 7}],
+        "models": {"fp32": {"runs_as": "weights as shipped"}, "int8": {"runs_as": "onnx int8"}},
+        "provenance": {"threads": {"torch": 2, "onnxruntime": 2, "faiss": 2}},
+    }
+    table = speed_table(payload)
+    assert table.startswith("Configuration of every number: the first 2,000 distinct texts of STS-B's test split "
+                            "(the same for every model), batch 32, the short-text token cap, cpu, torch threads 2, "
+                            "onnxruntime intra-op threads 2; one untimed warm-up pass, then 7 rounds")
+    lines = table.splitlines()[2:]
+    assert lines[2:] == [
+        "| `fp32` | weights as shipped | 300 (280–310) | 1 (reference) |",
+        "| `fp32` | plain SentenceTransformer.encode (no embedlab code in the loop) | 310 (300–320) | "
+        "embedlab's encode is 0.97× (0.95–0.99) this |",
+        "| `int8` | onnx int8 | 780 (700–820) | 2.6× (2.4–2.8) |"]
+    assert speed_table({"records": []}) == ""

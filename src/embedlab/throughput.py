@@ -134,3 +134,47 @@ def onnx_file(backend):
         return weights.onnx_path
     path = getattr(backend, "path", None)
     return path if path is not None and str(path).endswith(".onnx") else None
+
+
+def speed_table(payload: dict) -> str:
+    """reports/README.md's speed table from a throughput.json payload: every weight variant of
+    ``references`` beside the fp32 model it was made from, and the plain ``SentenceTransformer.encode``
+    reference, each with how it runs, its texts/s (median over rounds, min–max) and its per-round speed-up
+    (median, min–max, no more digits than the range supports); the configuration every number used above it."""
+    records = payload.get("records") or []
+    rates = {(r["model"], r.get("runner")): r for r in records if r["metric"] == "texts_per_s"}
+    ratios = {r["model"]: r for r in records if r["metric"] in ("speedup_vs_fp32",)}
+    plain = next((r for r in records if r["metric"] == "ratio_vs_plain_sentence_transformers"), None)
+    if not rates:
+        return ""
+    first = next(iter(rates.values()))
+    prov = payload.get("provenance", {})
+    threads = prov.get("threads") or {"torch": prov.get("torch_threads")}
+    rounds = first.get("rounds")
+
+    def runs_as(model: str) -> str:
+        return (payload.get("models", {}).get(model) or {}).get("runs_as", "?")
+
+    def cell(r: dict, unit: str = "") -> str:
+        return format_ratio(r["value"], r.get("min"), r.get("max"), unit=unit) if unit else \
+            f"{r['value']:,.0f} ({r['min']:,.0f}–{r['max']:,.0f})"
+
+    originals = list(dict.fromkeys(ratio["reference"] for ratio in ratios.values()))
+    rows = ["| model | runs as | texts/s, median (min–max) | × its fp32 original, per round |", "|---|---|---|---|"]
+    for original in originals:
+        if (original, "embedlab") in rates:
+            rows.append(f"| `{original}` | {runs_as(original)} | {cell(rates[(original, 'embedlab')])} | 1 (reference) |")
+        if plain is not None and plain["model"] == original and (original, PLAIN) in rates:
+            rows.append(f"| `{original}` | {PLAIN} (no embedlab code in the loop) | {cell(rates[(original, PLAIN)])} | "
+                        f"embedlab's encode is {cell(plain, '×')} this |")
+        for variant, ratio in ratios.items():
+            if ratio["reference"] == original and (variant, "embedlab") in rates:
+                rows.append(f"| `{variant}` | {runs_as(variant)} | {cell(rates[(variant, 'embedlab')])} | {cell(ratio, '×')} |")
+    config = (f"Configuration of every number: the first {first['n_texts']:,} distinct texts of STS-B's test split "
+              f"(the same for every model), batch {first['batch_size']}, the short-text token cap, "
+              f"{first.get('device', 'cpu')}, torch threads {threads.get('torch')}, onnxruntime intra-op threads "
+              f"{threads.get('onnxruntime', threads.get('torch'))}; one untimed warm-up pass, then {rounds} rounds in which "
+              "every model encodes the texts once in a shuffled order; a speed-up is taken per round against the "
+              "original's pass of the same round. From [`metrics/throughput.json`](metrics/throughput.json) "
+              "(stage `throughput`); timings compare within one run only.")
+    return "\n".join([config, "", *rows])

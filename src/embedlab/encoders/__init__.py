@@ -27,7 +27,7 @@ pooling functions (``pool``, ``mean_pool`` ...) are here too, imported on first 
 from __future__ import annotations
 
 from .backends.base import Backend, TokenBackend, VectorBackend
-from .group import Encoder, EncoderGroup, encoder_groups, load_encoder, pick_device, runtime
+from .group import Encoder, EncoderGroup, encoder_groups, load_encoder, pick_device, runtime, set_threads
 from .packages import PACKAGES, PackageInfo
 from .provenance import model_provenance
 from .registry import LOADERS, PREFIX_OPTIONS, SOURCE_KINDS, LoaderInfo, loader_info, register_loader
@@ -43,7 +43,7 @@ __all__ = [
     "LOADERS", "LoaderInfo", "loader_info", "register_loader", "SOURCE_KINDS", "PREFIX_OPTIONS",
     "Backend", "TokenBackend", "VectorBackend", "PACKAGES", "PackageInfo", "model_location",
     # encoding
-    "EncoderGroup", "encoder_groups", "Encoder", "load_encoder", "pick_device", "runtime",
+    "EncoderGroup", "encoder_groups", "Encoder", "load_encoder", "pick_device", "runtime", "set_threads",
     # provenance
     "model_provenance",
     # pooling (needs torch: imported on first use)

@@ -34,6 +34,28 @@ def runtime(embed_settings: dict) -> tuple[str, str | None]:
     return str(from_root(embed_settings.get("cache_dir", "data/models"))), None if device == "auto" else device
 
 
+def set_threads(threads) -> dict:
+    """The one thread setting (params ``embed.threads``) for torch's intra-op threads and faiss's OpenMP
+    threads; every onnxruntime session here reads torch's count (``precision.session_options``). None
+    leaves each library's default. Returns the counts in force, to record: ``{"torch", "onnxruntime",
+    "faiss"}`` (faiss None where it is not installed)."""
+    import torch
+
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise EmbedlabError(f"params 'embed.threads' must be a whole number >= 1 or null, got {threads!r}",
+                                "use e.g. threads: 2 (the cores to use)")
+        torch.set_num_threads(threads)
+    try:
+        import faiss
+    except ImportError:
+        faiss = None
+    if faiss is not None and threads is not None:
+        faiss.omp_set_num_threads(threads)
+    n = torch.get_num_threads()
+    return {"torch": n, "onnxruntime": n, "faiss": None if faiss is None else int(faiss.omp_get_max_threads())}
+
+
 class EncoderGroup:
     """Specs that share one set of weights; ``encode`` runs the model once and pools per spec.
 

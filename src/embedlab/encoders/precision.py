@@ -69,6 +69,17 @@ def add_provenance(spec: ModelSpec, record: dict) -> None:
                          "prune": None if amount is None else {"amount": amount, "method": PRUNE_METHOD}}
 
 
+def runs_as(spec) -> str:
+    """How a model's weights run, in words: the precision method, or a shipped ONNX file, or its loader."""
+    if spec.loader == "onnx":
+        return "a shipped ONNX file, run by onnxruntime"
+    precision = spec.options.get("precision", "fp32")
+    if spec.loader in ("sentence_transformers", "transformers"):
+        return f"{spec.loader}, {METHODS[precision]}" + (f", {spec.options['prune']:.0%} of Linear weights pruned"
+                                                        if spec.options.get("prune") is not None else "")
+    return f"{spec.loader}"
+
+
 def linear_weights(module) -> list:
     """``(layer, "weight")`` of every ``nn.Linear`` in ``module``, the unused pooler head left out."""
     import torch

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..encoders import encoder_groups, model_provenance, models_from_params, runtime, with_token_cap
+from ..encoders import encoder_groups, model_provenance, models_from_params, runtime, set_threads, with_token_cap
 from ..errors import EmbedlabError
 from ..needs import all_needs, full_size_tasks
 from ..params import load_params, own_length_pairs, token_caps
@@ -115,6 +115,8 @@ def run(params_path: str | Path = "params.yaml") -> None:
     params = load_params(params_path)
     settings = params["embed"]
     caps = token_caps(settings)
+    threads = set_threads(settings.get("threads"))
+    print(f"embed: threads {threads}")
     needs = all_needs(params)  # every experiment's models and tasks checked before the data or any model is read
     registry = models_from_params(params["models"])
     prepared = available_tasks(tasks_dir())

@@ -14,6 +14,7 @@ from ..errors import EmbedlabError
 from ..params import experiments, load_params
 from ..paths import figures_dir, metrics_path, relative_to_root, reports_dir
 from ..provenance import atomic_write_bytes
+from ..throughput import speed_table
 
 
 def read_metrics(params: dict) -> dict[str, dict]:
@@ -102,7 +103,7 @@ def _title(name: str) -> str:
     return f"{number} · {rest.replace('_', ' ').capitalize()}"
 
 
-def readme(payloads: dict[str, dict], claims: list[dict]) -> str:
+def readme(payloads: dict[str, dict], claims: list[dict], speed: str = "") -> str:
     """reports/README.md: what the repository measures; per experiment its headline, key figure and links;
     the claims ledger's verdict counts. A headline or key figure an experiment did not write is an error."""
     parts = ["# embedlab: results", "", "Written by `dvc repro` (stage `report`) from the metrics files; do not "
@@ -120,6 +121,8 @@ def readme(payloads: dict[str, dict], claims: list[dict]) -> str:
                   f"![{key}](figures/{name}/{key}.png)", "",
                   f"[HTML page](html/{name}.html) · [executed notebook]({name}.ipynb) · "
                   f"[metrics](metrics/{name}.json) · [all figures](figures/{name}/)", ""]
+    if speed:
+        parts += ["## Encoding speed and weight precision", "", speed, ""]
     counts = pd.Series([c["verdict"] for c in claims]).value_counts()
     parts += ["## Claims ledger", "",
               f"The seed article's {len(claims)} checkable claims, each decided from the metrics above or marked not "
@@ -135,7 +138,9 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     results = all_results(payloads)
     families = {m: spec["family"] for m, spec in params["models"].items() if m in set(results.get("model", []))}
     claims = experiment_claims(experiments(params))
-    text = readme(payloads, ledger(results, families, None, payloads, claims))  # checked before anything is written
+    throughput = metrics_path("throughput")
+    speed = speed_table(json.loads(throughput.read_text(encoding="utf-8"))) if throughput.exists() else ""
+    text = readme(payloads, ledger(results, families, None, payloads, claims), speed)  # checked before anything is written
     write_claims(params, payloads, claims)
     atomic_write_bytes(reports_dir() / "README.md", text.encode("utf-8"))
     return write_summary(payloads)

@@ -1,6 +1,6 @@
 """Stage `throughput`: every registry model, and the plain ``SentenceTransformer.encode`` reference,
 timed interleaved on the same texts in one run (``throughput.rounds`` rounds, a shuffled order each),
-into reports/metrics/throughput.json. Torch and onnxruntime run with ``throughput.threads`` threads.
+into reports/metrics/throughput.json. Torch, onnxruntime and faiss run with ``embed.threads`` threads (recorded).
 For the models of ``throughput.memory``: the bytes of the weights they run and the peak resident
 memory of a fresh process that loads one and encodes the same texts. For every model that runs an
 ONNX graph: what the graph computes in (op-type counts, int8 weights dequantized or int8 kernels).
@@ -16,9 +16,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..encoders import encoder_groups, model_location, models_from_params, pick_device, runtime, with_token_cap
+from ..encoders import encoder_groups, model_location, models_from_params, pick_device, runtime, set_threads, with_token_cap
 from ..encoders.footprint import peak_memory, weight_footprint
 from ..encoders.onnx_graph import graph_summary
+from ..encoders.precision import runs_as
 from ..errors import EmbedlabError
 from ..params import load_params, token_caps
 from ..paths import metrics_path, tasks_dir
@@ -26,18 +27,6 @@ from ..provenance import atomic_write_json, library_versions
 from ..tasks import available_tasks, load_prepared, texts_to_embed
 from ..throughput import (PLAIN, group_runner, onnx_file, onnxruntime_threads, paired_ratio, pick_texts, rate,
                           sentence_transformer_runner, time_interleaved)
-
-
-def set_threads(threads) -> int:
-    """Torch's intra-op threads for the whole run (None: torch's default); our ONNX sessions read the
-    same count. Returns the count in force."""
-    import torch
-
-    if threads is not None:
-        if int(threads) < 1:
-            raise EmbedlabError(f"params 'throughput.threads' must be >= 1 or null, got {threads}", "use e.g. threads: 2")
-        torch.set_num_threads(int(threads))
-    return torch.get_num_threads()
 
 
 def _check(settings: dict, registry: dict) -> None:
@@ -61,7 +50,11 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     baseline, memory = settings.get("baseline"), list(settings.get("memory") or [])
     references = dict(settings.get("references") or {})
     batch_size, rounds = int(settings.get("batch_size", 32)), int(settings.get("rounds", 5))
-    threads = set_threads(settings.get("threads"))
+    if "threads" in settings:
+        raise EmbedlabError("params 'throughput.threads' has moved to 'embed.threads' (one setting for every stage)",
+                            "delete throughput.threads and set embed.threads")
+    in_force = set_threads(embed.get("threads"))
+    threads = in_force["torch"]
     tasks = {name: load_prepared(name, tasks_dir()) for name in available_tasks(tasks_dir())}
     texts = pick_texts(tasks, int(settings.get("texts", 256)), texts_to_embed)
     # Short sentences are timed, so every model reads them with the short-text cap.
@@ -101,7 +94,8 @@ def run(params_path: str | Path = "params.yaml") -> Path:
                   "texts_per_second_by_round": [round(v, 2) for v in r["by_round"]],
                   "seconds_by_round": [round(s, 4) for s in seconds[name]],
                   "load_seconds": round(group.load_seconds or 0.0, 3),
-                  "models_sharing_the_pass": [s.id for s in group.specs]}
+                  "models_sharing_the_pass": [s.id for s in group.specs],
+                  "runs_as": runs_as(group.specs[0])}
         for spec in group.specs:
             models[spec.id], group_of[spec.id] = record, name
             records.append({"model": spec.id, "runner": "embedlab", "metric": "texts_per_s", **_rounded(r), **common,
@@ -135,6 +129,7 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     if graphs:
         payload["onnx_graphs"] = graphs
     payload["provenance"] = {"params": {"throughput": settings, "embed": embed}, "torch_threads": threads,
+                             "threads": in_force,
                              "round_orders": orders, "libraries": library_versions(),
                              "wall_time_seconds": round(time.time() - started, 1)}
     target = metrics_path("throughput")

@@ -64,7 +64,6 @@ from .costs import (  # noqa: F401 (the notebook's API)
     search_costs,
     search_records,
     search_title,
-    with_ratios,
 )
 from .figures import (  # noqa: F401 (the notebook's API)
     METHOD_STYLE,

@@ -95,8 +95,8 @@ def rescoring_figure(frame: pd.DataFrame, title: str):
 
 
 def search_figure(costs: pd.DataFrame, title: str):
-    """ms per query at each precision for both query patterns (bars: median, whiskers: range), speed-up
-    against float32 written on each bar."""
+    """ms per query at each precision for both query patterns (bars: median over interleaved rounds,
+    whiskers: range), the per-round speed-up against float32 (median) written on each bar."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -111,7 +111,7 @@ def search_figure(costs: pd.DataFrame, title: str):
             ax.annotate(f"{r:.2g}×", (i, v), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8.5)
         ax.set_xticks(x, [f"{p}\n{SHORT_INDEX[p]}" for p in costs["precision"]], fontsize=8)
         ax.set_ylim(0, top.max() * 1.12)
-        ax.set_ylabel("ms per query (median of repeats)")
+        ax.set_ylabel("ms per query (median of interleaved rounds)")
         ax.set_title(label, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(title, fontsize=10.5)

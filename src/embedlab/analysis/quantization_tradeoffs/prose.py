@@ -120,17 +120,25 @@ def rescoring_title(frame: pd.DataFrame, m: int = 4) -> str:
             + ", ".join(out))
 
 
-def _speed(ratio: float) -> str:
-    return f"{ratio:.1f}× faster" if ratio >= 1 else f"{1 / ratio:.1f}× slower"
+def _speed(row: pd.Series, pattern: str) -> str:
+    """"1.8× faster" / "4.3× slower" against float32: the median over interleaved rounds, with no more
+    digits than the per-round range supports."""
+    from ...throughput import ratio_decimals
+
+    mid, low, high = (float(row[f"{pattern} speed-up{end}"]) for end in ("", " min", " max"))
+    if mid < 1:
+        mid, low, high = 1 / mid, 1 / high, 1 / low
+    d = min(1, ratio_decimals(low, high))
+    return f"{mid:.{d}f}× {'faster' if float(row[f'{pattern} speed-up']) >= 1 else 'slower'}"
 
 
 def search_title(costs: pd.DataFrame) -> str:
     c = costs.set_index("precision")
-    parts = [f"{p} {_speed(c.loc[p, 'single speed-up'])} / {_speed(c.loc[p, 'batch speed-up'])}"
-             for p in c.index if p != "float32"]
-    threads = int(c["threads"].iloc[0])
+    parts = [f"{p} {_speed(c.loc[p], 'single')} / {_speed(c.loc[p], 'batch')}" for p in c.index if p != "float32"]
+    threads, rounds = int(c["threads"].iloc[0]), int(c["repeats"].iloc[0])
     return (f"Against float32 flat search ({int(c['n_corpus'].iloc[0]):,} vectors, {threads} faiss thread"
-            f"{'s' if threads > 1 else ''}), one query at a time / batched:\n" + "; ".join(parts))
+            f"{'s' if threads > 1 else ''}, median of {rounds} interleaved rounds), one query at a time / batched:\n"
+            + "; ".join(parts))
 
 
 def smallest_recipe(table: pd.DataFrame, tag: str) -> pd.Series:
@@ -208,8 +216,8 @@ def interpretation(table, margins, paired, bits, rescored, agreement, gaps, cost
     if not costs.empty:
         c = costs.set_index("precision")
         lines.append(f"**Search time** ({int(c['n_corpus'].iloc[0]):,} stored vectors of `{c['model'].iloc[0]}`, "
-                     f"faiss threads: {int(c['threads'].iloc[0])}, median of {int(c['repeats'].iloc[0])} repeats with the "
-                     "range the repeats allow): " + "; ".join(
+                     f"faiss threads: {int(c['threads'].iloc[0])}, median of the per-round speed-ups over {int(c['repeats'].iloc[0])} "
+                     "interleaved rounds, with their range): " + "; ".join(
                          f"{q} ({c.loc[q, 'index']}) {_ratio_range(costs, q, 'single')} one query at a time, "
                          f"{_ratio_range(costs, q, 'batch')} batched, {c.loc[q, 'memory ratio']:.1f}× less memory"
                          for q in c.index if q != "float32")
@@ -250,15 +258,12 @@ def binary_by_model(rescored: pd.DataFrame) -> str:
 
 
 def _ratio_range(costs: pd.DataFrame, precision: str, pattern: str) -> str:
-    """Search speed-up against float32 with the range the repeats allow (float32's slowest over the
-    precision's fastest, and the reverse), no more digits than that range supports."""
+    """Search speed-up against float32: the median over interleaved rounds with the per-round ratios'
+    min and max, no more digits than that range supports."""
     from ...throughput import format_ratio
 
-    c = costs.set_index("precision")
-    ref, own = c.loc["float32"], c.loc[precision]
-    low = ref[f"{pattern}_ms_min"] / own[f"{pattern}_ms_max"]
-    high = ref[f"{pattern}_ms_max"] / own[f"{pattern}_ms_min"]
-    return format_ratio(own[f"{pattern} speed-up"], low, high)
+    own = costs.set_index("precision").loc[precision]
+    return format_ratio(own[f"{pattern} speed-up"], own[f"{pattern} speed-up min"], own[f"{pattern} speed-up max"])
 
 
 def headline(margins, rescored, costs, recipes, p: dict, weights: pd.DataFrame | None = None,
@@ -284,7 +289,8 @@ def headline(margins, rescored, costs, recipes, p: dict, weights: pd.DataFrame |
         threads = int(costs["threads"].iloc[0])
         parts.append(f"binary search is {_ratio_range(costs, 'binary', 'single')} faster than float32 one query at a "
                      f"time and {_ratio_range(costs, 'binary', 'batch')} batched ({threads} faiss thread"
-                     f"{'s' if threads > 1 else ''}, range over repeats)")
+                     f"{'s' if threads > 1 else ''}, range of the per-round ratios over {int(costs['repeats'].iloc[0])} "
+                     "interleaved rounds)")
     if not recipes.empty:
         every = recipes[recipes["model"] == EVERY_MODEL]
         parts.append("the smallest vector whose margin stays within 5% (95% interval) for every embedding model is "

@@ -14,11 +14,12 @@ from .vectors import fitted_calibration
 def search_costs(exp, p: dict) -> pd.DataFrame:
     """Top-k search time per query at each precision on every distinct text the store holds for
     ``search.model`` (unit rows; ``batch`` held-out stored vectors as queries): one query at a time and
-    one batch, median and range of ``repeats`` passes, ratios to float32 and bytes, all in one run, with
-    ``search.threads`` faiss threads (on a shared machine one thread per search is the stable measure:
-    OpenMP threads that wait on a descheduled sibling time the scheduler, not the index)."""
+    one batch, every precision timed interleaved over ``repeats`` rounds (``vectors.search.time_searches``),
+    speed-ups against float32 per round (median, min, max), bytes, with ``search.threads`` faiss threads
+    (on a shared machine one thread per search is the stable measure: OpenMP threads that wait on a
+    descheduled sibling time the scheduler, not the index)."""
     from ...paths import embeddings_dir
-    from ...vectors.search import faiss_module, held_out_queries, time_search
+    from ...vectors.search import faiss_module, held_out_queries, time_searches
     from ...store import stored_corpus
 
     faiss = faiss_module()
@@ -29,27 +30,27 @@ def search_costs(exp, p: dict) -> pd.DataFrame:
     vectors = unit_rows(vectors, np.float32)
     queries, corpus, n_queries = vectors[query_rows], vectors[corpus_rows], len(query_rows)
     cal = unit_rows(fitted_calibration(exp, p, model)[0], np.float32)
-    rows = []
     threads = faiss.omp_get_max_threads()
     if s.get("threads"):
         faiss.omp_set_num_threads(int(s["threads"]))
     try:
-        for precision in s["precisions"]:
-            index = precision_index(precision, corpus, cal)
-            serialized = faiss.serialize_index_binary(index) if precision == "binary" else faiss.serialize_index(index)
-            timing = time_search(index, index_queries(index, queries), k=int(s.get("k", 10)),
-                                 n_single=int(s.get("single_queries", 200)), batch=n_queries,
-                                 repeats=int(s.get("repeats", 5)))
-            rows.append({"model": model, "precision": precision, "index": SEARCH_INDEXES[precision],
-                         "dim": corpus.shape[1],
-                         "bytes per vector": make_precision(precision).bytes_per_vector(corpus.shape[1]),
-                         "index bytes": int(serialized.nbytes), **timing})
+        indexes = {precision: precision_index(precision, corpus, cal) for precision in s["precisions"]}
+        timings = time_searches({name: (index, index_queries(index, queries)) for name, index in indexes.items()},
+                                k=int(s.get("k", 10)), n_single=int(s.get("single_queries", 200)), batch=n_queries,
+                                rounds=int(s.get("repeats", 5)), seed=int(s.get("seed", 0)), reference="float32")
     finally:
         faiss.omp_set_num_threads(threads)
+    rows = []
+    for precision, index in indexes.items():
+        serialized = faiss.serialize_index_binary(index) if precision == "binary" else faiss.serialize_index(index)
+        t = timings[precision]
+        rows.append({"model": model, "precision": precision, "index": SEARCH_INDEXES[precision], "dim": corpus.shape[1],
+                     "bytes per vector": make_precision(precision).bytes_per_vector(corpus.shape[1]),
+                     "index bytes": int(serialized.nbytes), **{k: v for k, v in t.items() if not k.endswith("by_round")},
+                     **{f"{pattern} speed-up{end}": t[f"{pattern}_speedup{key}"] for pattern in ("single", "batch")
+                        for key, end in (("", ""), ("_min", " min"), ("_max", " max"))}})
     frame = pd.DataFrame(rows)
     ref = frame[frame["precision"] == "float32"].iloc[0]
-    for pattern in ("single", "batch"):
-        frame[f"{pattern} speed-up"] = ref[f"{pattern}_ms_per_query"] / frame[f"{pattern}_ms_per_query"]
     frame["memory ratio"] = ref["index bytes"] / frame["index bytes"]
     return frame
 
@@ -72,5 +73,6 @@ def cost_records(results: pd.DataFrame, frontier: pd.DataFrame, costs: pd.DataFr
                          "value": c[f"{pattern}_ms_per_query"], "ms_min": c[f"{pattern}_ms_min"],
                          "ms_max": c[f"{pattern}_ms_max"]})
             rows.append({**base, "metric": "search_speedup_vs_float32", "query_pattern": label,
-                         "value": c[f"{pattern} speed-up"]})
+                         "value": c[f"{pattern} speed-up"], "min": c[f"{pattern} speed-up min"],
+                         "max": c[f"{pattern} speed-up max"], "rounds": c["repeats"]})
     return pd.concat([storage, pd.DataFrame(rows)], ignore_index=True)
