@@ -192,3 +192,13 @@ def test_the_onnx_export_leaves_the_module_untouched_and_holds_for_every_batch_s
         with torch.no_grad():
             ref = model(**inputs).last_hidden_state
         assert torch.allclose(states({k: v.numpy() for k, v in inputs.items()}), ref, atol=1e-5)
+
+
+def test_onnx_sessions_use_torchs_threads_and_do_not_spin():
+    """Spinning onnxruntime threads took the CPU from the code around each run on 2 cores
+    (encoders/precision.py: session_options): every session here turns it off."""
+    import torch
+
+    from embedlab.encoders.precision import session_config
+
+    assert session_config() == {"intra_op_num_threads": torch.get_num_threads(), "allow_spinning": "0"}

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..encoders import encoder_groups, model_location, models_from_params, pick_device, runtime, set_threads, with_token_cap
 from ..encoders.footprint import peak_memory, weight_footprint
 from ..encoders.onnx_graph import graph_summary
-from ..encoders.precision import runs_as
+from ..encoders.precision import runs_as, session_config
 from ..errors import EmbedlabError
 from ..params import load_params, token_caps
 from ..paths import metrics_path, tasks_dir
@@ -129,7 +129,7 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     if graphs:
         payload["onnx_graphs"] = graphs
     payload["provenance"] = {"params": {"throughput": settings, "embed": embed}, "torch_threads": threads,
-                             "threads": in_force,
+                             "threads": in_force, "onnxruntime_session": session_config(),
                              "round_orders": orders, "libraries": library_versions(),
                              "wall_time_seconds": round(time.time() - started, 1)}
     target = metrics_path("throughput")

@@ -79,7 +79,7 @@ def _ratio(records: pd.DataFrame, pattern: str, dim: int) -> str:
     from ...throughput import format_ratio
 
     r = records[(records["metric"] == f"search_ratio_{pattern}_to_native") & (records["dim"] == dim)].iloc[0]
-    return format_ratio(float(r["value"]), r.get("min"), r.get("max"))
+    return format_ratio(float(r["value"]), r.get("min"), r.get("max"), most=3)
 
 
 def cost_sentence(records: pd.DataFrame) -> str:

@@ -150,7 +150,7 @@ def search_figure(costs: pd.DataFrame, title: str):
         ax.errorbar(costs["dim"], costs[col], yerr=[costs[col] - lo, hi - costs[col]], marker="o", capsize=3)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("dimension")
-        ax.set_ylabel("ms per query (median of repeats)")
+        ax.set_ylabel("ms per query (median of interleaved rounds)")
         ax.set_title(f"{name} ({threads} faiss thread{'s' if threads > 1 else ''})", fontsize=10)
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10.5)
