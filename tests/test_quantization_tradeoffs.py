@@ -299,3 +299,29 @@ def test_headline_pins_margins_binary_per_model_rescoring_search_recipes_and_cac
     assert qt.headline(margins.loc[["int8"]], rescored.iloc[:0], costs.iloc[:0], recipes.iloc[:0],
                        dict(p, decoders=[])) == (
         "Stored vectors keep int8 98.0% of float32's margin above chance (mean over 3 embedding models and the task types).")
+
+
+def test_backend_saving_is_minutes_times_one_minus_the_inverse_speedup_per_kind_of_text():
+    from embedlab.analysis.quantization_tradeoffs.weights import backend_saving
+
+    out = backend_saving({"short": 10.0, "long": 30.0}, {"value": 1.25, "min": 1.0, "max": 2.0},
+                         {"value": 1.5, "min": 1.2, "max": 3.0})
+    assert out["value"] == pytest.approx(10 * 0.2 + 30 / 3) and out["of"] == 40.0
+    assert out["min"] == pytest.approx(0 + 30 * (1 - 1 / 1.2)) and out["max"] == pytest.approx(5 + 20)
+    same = backend_saving({"short": 6.0, "long": 6.0}, {"value": 2.0, "min": 2.0, "max": 2.0}, None)
+    assert same["value"] == pytest.approx(6.0)
+
+
+def test_encode_minutes_counts_the_store_seconds_of_current_tasks_by_kind_of_text(tmp_path, monkeypatch):
+    import json
+
+    import embedlab.paths as paths
+    from embedlab.analysis.quantization_tradeoffs.weights import encode_minutes
+
+    monkeypatch.setattr(paths, "embeddings_dir", lambda: tmp_path)
+    (tmp_path / "m").mkdir()
+    for name, checksum, seconds in (("a", "x", 120.0), ("b", "y", 60.0), ("c", "old", 600.0)):
+        (tmp_path / "m" / f"{name}.meta.json").write_text(json.dumps({"task_checksum": checksum, "seconds": seconds}))
+    prepared = {"a": {"checksum": "x", "text_length": "long"}, "b": {"checksum": "y"}, "c": {"checksum": "new"},
+                "d": {"checksum": "z"}}
+    assert encode_minutes("m", prepared) == {"short": 1.0, "long": 2.0}  # c is stale, d never encoded

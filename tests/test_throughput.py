@@ -157,7 +157,7 @@ def test_the_stage_writes_median_and_range_records_from_interleaved_rounds(monke
     import embedlab.throughput as timing
 
     now = [0.0]
-    cost = {"fp32": 2.0, "int8": 1.0, "plain": 2.5}  # seconds per pass of 100 texts
+    cost = {"fp32": 2.0, "int8": 1.0, "onnx": 1.6, "plain": 2.5}  # seconds per pass
 
     class Group:
         def __init__(self, spec):
@@ -174,15 +174,16 @@ def test_the_stage_writes_median_and_range_records_from_interleaved_rounds(monke
             pass
 
     specs = {m: SimpleNamespace(id=m, max_seq_length=128, loader="glove", options={}) for m in ("fp32", "int8")}
-    settings = {"texts": 100, "batch_size": 10, "rounds": 3, "baseline": "fp32",
-                "references": {"int8": "fp32"}, "memory": []}
+    specs["onnx"] = SimpleNamespace(id="onnx", max_seq_length=128, loader="glove", options={"precision": "onnx-fp32"})
+    settings = {"texts": 100, "long_texts": 20, "batch_size": 10, "rounds": 3, "baseline": "fp32",
+                "references": {"int8": "fp32", "onnx": "fp32"}, "memory": []}
     written = {}
     monkeypatch.setattr(stage, "load_params", lambda _: {"throughput": settings, "embed": {}, "models": {}})
     monkeypatch.setattr(stage, "models_from_params", lambda _: specs)
-    monkeypatch.setattr(stage, "available_tasks", lambda _: ["t"])
-    monkeypatch.setattr(stage, "load_prepared", lambda *_: {})
-    monkeypatch.setattr(stage, "pick_texts", lambda tasks, n, _: [f"text {i}" for i in range(n)])
-    monkeypatch.setattr(stage, "token_caps", lambda _: {"short": 128})
+    monkeypatch.setattr(stage, "timing_texts", lambda: {
+        "short": {"task": "sts", "texts": [f"text {i}" for i in range(100)]},
+        "long": {"task": "docs", "texts": [f"document {i}" for i in range(20)]}})
+    monkeypatch.setattr(stage, "token_caps", lambda _: {"short": 128, "long": 256})
     monkeypatch.setattr(stage, "with_token_cap", lambda spec, cap: spec)
     monkeypatch.setattr(stage, "runtime", lambda _: (tmp_path, "cpu"))
     monkeypatch.setattr(stage, "encoder_groups", lambda specs, **_: [Group(s) for s in specs])
@@ -201,6 +202,9 @@ def test_the_stage_writes_median_and_range_records_from_interleaved_rounds(monke
     assert records[("int8", "speedup_vs_fp32", None)]["value"] == 2.0
     assert records[("int8", "speedup_vs_fp32", None)]["reference"] == "fp32"
     assert records[("fp32", "texts_per_s", timing.PLAIN)]["value"] == 40.0
+    assert fp32["task"] == "sts" and ("int8", "speedup_vs_fp32_long_texts", None) not in records  # int8: no backend
+    long = records[("onnx", "speedup_vs_fp32_long_texts", None)]
+    assert (long["value"], long["reference"], long["task"], long["n_texts"]) == (1.25, "fp32", "docs", 20)
     assert records[("fp32", "ratio_vs_plain_sentence_transformers", None)]["value"] == 1.25
     assert written["models"]["int8"]["texts_per_second"] == 100.0 and written["baseline"]["ratio_embedlab_to_plain"] == 1.25
     assert len(written["provenance"]["round_orders"]) == 3
@@ -235,7 +239,7 @@ def test_the_one_thread_setting_sets_torch_and_faiss_and_reports_them():
 def test_speed_table_sets_each_variant_beside_its_original_with_the_configuration_on_hand_made_records():
     from embedlab.throughput import PLAIN, speed_table
 
-    common = {"n_texts": 2000, "batch_size": 32, "rounds": 7, "device": "cpu"}
+    common = {"task": "STSBenchmark", "n_texts": 2000, "batch_size": 32, "rounds": 7, "device": "cpu"}
     payload = {
         "records": [
             {"model": "fp32", "runner": "embedlab", "metric": "texts_per_s", "value": 300.0, "min": 280.0, "max": 310.0, **common},
@@ -243,18 +247,39 @@ def test_speed_table_sets_each_variant_beside_its_original_with_the_configuratio
             {"model": "fp32", "runner": PLAIN, "metric": "texts_per_s", "value": 310.0, "min": 300.0, "max": 320.0, **common},
             {"model": "int8", "metric": "speedup_vs_fp32", "reference": "fp32", "value": 2.6, "min": 2.41, "max": 2.83, "rounds": 7},
             {"model": "fp32", "metric": "ratio_vs_plain_sentence_transformers", "reference": PLAIN, "value": 0.968,
-             "min": 0.951, "max": 0.989, "rounds": 7}],
+             "min": 0.951, "max": 0.989, "rounds": 7},
+            {"model": "onnx", "metric": "speedup_vs_fp32_long_texts", "reference": "fp32", "task": "SciFact-sample",
+             "n_texts": 128, "max_seq_length": 256, "value": 1.084, "min": 1.02, "max": 1.13, "rounds": 7}],
         "models": {"fp32": {"runs_as": "weights as shipped"}, "int8": {"runs_as": "onnx int8"}},
         "provenance": {"threads": {"torch": 2, "onnxruntime": 2, "faiss": 2}},
     }
     table = speed_table(payload)
-    assert table.startswith("Configuration of every number: the first 2,000 distinct texts of STS-B's test split "
-                            "(the same for every model), batch 32, the short-text token cap, cpu, torch threads 2, "
+    assert table.startswith("Configuration of every number: the first 2,000 distinct texts of STSBenchmark's "
+                            "evaluation split (the same for every model), batch 32, the short-text token cap, cpu, torch threads 2, "
                             "onnxruntime intra-op threads 2; one untimed warm-up pass, then 7 rounds")
     lines = table.splitlines()[2:]
+    assert lines[-1] == ("On long texts (the first 128 documents of SciFact-sample, token cap 256, the same rounds and "
+                         "threads), the ONNX fp32 exports that `embed.backend: onnx` runs: `onnx` 1.1× (1.0–1.1) the texts/s of `fp32`.")
+    lines = lines[:-2]
     assert lines[2:] == [
         "| `fp32` | weights as shipped | 300 (280–310) | 1 (reference) |",
         "| `fp32` | plain SentenceTransformer.encode (no embedlab code in the loop) | 310 (300–320) | "
         "embedlab's encode is 0.97× (0.95–0.99) this |",
         "| `int8` | onnx int8 | 780 (700–820) | 2.6× (2.4–2.8) |"]
     assert speed_table({"records": []}) == ""
+
+
+def test_the_long_timing_texts_are_the_longest_documents_of_a_long_text_retrieval_task():
+    from embedlab.tasks import texts_to_embed
+    from embedlab.throughput import pick_long_texts, pick_texts
+
+    def retrieval(doc, length="long"):
+        return {"type": "retrieval", "text_length": length,
+                "splits": {"test": {"queries": {"q": "a query"}, "corpus": {"d1": doc, "d2": doc + "!"}, "qrels": {}}}}
+
+    sts = {"type": "sts", "text_length": "short", "splits": {"test": {"sentence1": ["a"], "sentence2": ["b"], "score": [1.0]}}}
+    cluster = {"type": "clustering", "text_length": "long", "splits": {"test": {"text": ["x" * 500], "label": [0]}}}
+    tasks = {"STSBenchmark": sts, "Plots": retrieval("a plot"), "Brown": cluster, "SciFact": retrieval("an abstract " * 20)}
+    assert pick_long_texts(tasks, 1, texts_to_embed) == ("SciFact", ["an abstract " * 20])
+    assert pick_long_texts({"STSBenchmark": sts}, 5, texts_to_embed) is None
+    assert pick_texts(tasks, 1, texts_to_embed) == ("STSBenchmark", ["a"])

@@ -1,4 +1,4 @@
-"""Command line: what the dvc stages run. ``python -m embedlab {prepare,embed,throughput,notebook,report}``.
+"""Command line: what the dvc stages run. ``python -m embedlab {prepare,embed,timing_texts,throughput,notebook,report}``.
 
 Each command runs ``embedlab.stages.<command>.run``; the module is imported only for its own command,
 so a stage imports nothing another stage needs. Every user-facing problem is an EmbedlabError,
@@ -17,6 +17,7 @@ from .errors import EmbedlabError
 COMMANDS = {
     "prepare": "load, check and sample every task into data/tasks/",
     "embed": "encode each (model, task) once into data/embeddings/",
+    "timing_texts": "pick the texts the throughput stage times into data/throughput_texts.json",
     "throughput": "time every model's encoding into reports/metrics/throughput.json",
     "notebook": "execute notebooks/NAME.ipynb with its params group into reports/NAME.ipynb",
     "report": "write reports/SUMMARY.md and reports/CLAIMS.md from the metrics files",

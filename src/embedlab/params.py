@@ -48,6 +48,7 @@ def load_params(path: str | Path | None = None) -> dict:
     _check_data(params["data"])
     token_caps(params["embed"])
     own_length_pairs(params["embed"])
+    encoding_backend(params["embed"])
     experiments(params)  # each listed group exists (what it needs is checked by embed: embedlab.needs)
     return params
 
@@ -163,6 +164,20 @@ def own_length_pairs(embed: dict) -> dict[str, list[str]]:
         raise EmbedlabError(f"params 'embed.own_length' must map prepared task names to lists of model ids, got {value!r}",
                             "use e.g. own_length: {SciFact: [multilingual-e5-small-q4]} (or {})")
     return {t: list(m) for t, m in value.items()}
+
+
+#: ``embed.backend``: what runs the fp32 weights of transformer models (``encoders.spec.with_backend``)
+BACKENDS = ("torch", "onnx")
+
+
+def encoding_backend(embed: dict) -> str:
+    """``embed.backend`` (default torch), checked: ``onnx`` runs every fp32 transformer model's weights
+    through its ONNX fp32 export on CPU (the same vectors, checked when the export is made)."""
+    value = embed.get("backend", "torch")
+    if value not in BACKENDS:
+        raise EmbedlabError(f"params 'embed.backend' must be one of {', '.join(BACKENDS)}, got {value!r}",
+                            "use backend: torch (the default) or backend: onnx")
+    return value
 
 
 def experiments(params: dict) -> dict[str, str]:

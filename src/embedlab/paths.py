@@ -54,6 +54,11 @@ def tasks_dir() -> Path:
     return data_dir() / "tasks"
 
 
+def throughput_texts_path() -> Path:
+    """The texts the `throughput` stage times (written by stage `timing_texts`)."""
+    return data_dir() / "throughput_texts.json"
+
+
 def embeddings_dir() -> Path:
     """The embedding store (stage `embed`)."""
     return data_dir() / "embeddings"

@@ -24,13 +24,30 @@ from .errors import EmbedlabError
 PLAIN = "plain SentenceTransformer.encode"
 
 
-def pick_texts(tasks: dict, n: int, texts_to_embed: Callable[[dict], dict]) -> list[str]:
-    """A fixed set of ``n`` short real sentences, the same for every model (STS-B queries when prepared)."""
+def pick_texts(tasks: dict, n: int, texts_to_embed: Callable[[dict], dict]) -> tuple[str, list[str]]:
+    """``(task name, texts)``: a fixed set of ``n`` short real sentences, the same for every model (STS-B's
+    test texts when prepared, else MRPolarity's or SICK-R's, else the first task's first role)."""
     for preferred in ("STSBenchmark", "MRPolarity", "SICK-R"):
         if preferred in tasks:
-            return texts_to_embed(tasks[preferred])["query"][:n]
-    first = next(iter(tasks.values()))
-    return next(iter(texts_to_embed(first).values()))[:n]
+            return preferred, texts_to_embed(tasks[preferred])["query"][:n]
+    name, first = next(iter(tasks.items()))
+    return name, next(iter(texts_to_embed(first).values()))[:n]
+
+
+def pick_long_texts(tasks: dict, n: int, texts_to_embed: Callable[[dict], dict]) -> tuple[str, list[str]] | None:
+    """``(task name, texts)``: the first ``n`` documents of the prepared long-text task (its TaskSpec says
+    long_texts) whose documents are longest on average (SciFact's abstracts here), retrieval tasks first;
+    None where no long-text task is prepared."""
+    picks = []
+    for name, task in tasks.items():
+        if task.get("text_length") == "long":
+            texts = texts_to_embed(task)
+            docs = (texts.get("document") or next(iter(texts.values())))[:n]
+            picks.append((task.get("type") == "retrieval", sum(map(len, docs)) / max(1, len(docs)), name, docs))
+    if not picks:
+        return None
+    _, _, name, docs = max(picks, key=lambda p: p[:2])
+    return name, docs
 
 
 def round_orders(names: Sequence[str], rounds: int, seed: int = 0) -> list[list[str]]:
@@ -59,7 +76,8 @@ def time_interleaved(runners: Mapping[str, Callable[[], object]], rounds: int, s
     return seconds, orders
 
 
-def _spread(values: Sequence[float]) -> dict:
+def spread(values: Sequence[float]) -> dict:
+    """Median, min, max and count of per-round values."""
     return {"value": float(statistics.median(values)), "min": float(min(values)), "max": float(max(values)),
             "rounds": len(values)}
 
@@ -67,7 +85,7 @@ def _spread(values: Sequence[float]) -> dict:
 def rate(seconds: Sequence[float], n_texts: int) -> dict:
     """Texts per second per round: ``{"value": median, "min", "max", "rounds", "by_round"}``."""
     per_round = [n_texts / s for s in seconds]
-    return {**_spread(per_round), "by_round": per_round}
+    return {**spread(per_round), "by_round": per_round}
 
 
 def paired_ratio(seconds: Sequence[float], reference_seconds: Sequence[float]) -> dict:
@@ -75,7 +93,7 @@ def paired_ratio(seconds: Sequence[float], reference_seconds: Sequence[float]) -
     if len(seconds) != len(reference_seconds) or not seconds:
         raise EmbedlabError(f"a paired ratio needs the same rounds for both runners, got {len(seconds)} and "
                             f"{len(reference_seconds)}", "time both in the same interleaved run")
-    return _spread([ref / s for s, ref in zip(seconds, reference_seconds)])
+    return spread([ref / s for s, ref in zip(seconds, reference_seconds)])
 
 
 def ratio_decimals(low: float, high: float, most: int = 2) -> int:
@@ -136,14 +154,24 @@ def onnx_file(backend):
     return path if path is not None and str(path).endswith(".onnx") else None
 
 
+def _rate_cell(r: dict) -> str:
+    return f"{r['value']:,.0f} ({r['min']:,.0f}–{r['max']:,.0f})"
+
+
+def _ratio_cell(r: dict) -> str:
+    return format_ratio(r["value"], r.get("min"), r.get("max"))
+
+
 def speed_table(payload: dict) -> str:
     """reports/README.md's speed table from a throughput.json payload: every weight variant of
     ``references`` beside the fp32 model it was made from, and the plain ``SentenceTransformer.encode``
     reference, each with how it runs, its texts/s (median over rounds, min–max) and its per-round speed-up
-    (median, min–max, no more digits than the range supports); the configuration every number used above it."""
+    (median, min–max, no more digits than the range supports); the configuration every number used above it;
+    then the ONNX fp32 exports' speed-up on long texts (``embed.backend: onnx``), where it was timed."""
     records = payload.get("records") or []
     rates = {(r["model"], r.get("runner")): r for r in records if r["metric"] == "texts_per_s"}
-    ratios = {r["model"]: r for r in records if r["metric"] in ("speedup_vs_fp32",)}
+    ratios = {r["model"]: r for r in records if r["metric"] == "speedup_vs_fp32"}
+    long_ratios = [r for r in records if r["metric"] == "speedup_vs_fp32_long_texts"]
     plain = next((r for r in records if r["metric"] == "ratio_vs_plain_sentence_transformers"), None)
     if not rates:
         return ""
@@ -155,26 +183,30 @@ def speed_table(payload: dict) -> str:
     def runs_as(model: str) -> str:
         return (payload.get("models", {}).get(model) or {}).get("runs_as", "?")
 
-    def cell(r: dict, unit: str = "") -> str:
-        return format_ratio(r["value"], r.get("min"), r.get("max"), unit=unit) if unit else \
-            f"{r['value']:,.0f} ({r['min']:,.0f}–{r['max']:,.0f})"
-
     originals = list(dict.fromkeys(ratio["reference"] for ratio in ratios.values()))
     rows = ["| model | runs as | texts/s, median (min–max) | × its fp32 original, per round |", "|---|---|---|---|"]
     for original in originals:
         if (original, "embedlab") in rates:
-            rows.append(f"| `{original}` | {runs_as(original)} | {cell(rates[(original, 'embedlab')])} | 1 (reference) |")
+            rows.append(f"| `{original}` | {runs_as(original)} | {_rate_cell(rates[(original, 'embedlab')])} | 1 (reference) |")
         if plain is not None and plain["model"] == original and (original, PLAIN) in rates:
-            rows.append(f"| `{original}` | {PLAIN} (no embedlab code in the loop) | {cell(rates[(original, PLAIN)])} | "
-                        f"embedlab's encode is {cell(plain, '×')} this |")
+            rows.append(f"| `{original}` | {PLAIN} (no embedlab code in the loop) | {_rate_cell(rates[(original, PLAIN)])} | "
+                        f"embedlab's encode is {_ratio_cell(plain)} this |")
         for variant, ratio in ratios.items():
             if ratio["reference"] == original and (variant, "embedlab") in rates:
-                rows.append(f"| `{variant}` | {runs_as(variant)} | {cell(rates[(variant, 'embedlab')])} | {cell(ratio, '×')} |")
-    config = (f"Configuration of every number: the first {first['n_texts']:,} distinct texts of STS-B's test split "
-              f"(the same for every model), batch {first['batch_size']}, the short-text token cap, "
+                rows.append(f"| `{variant}` | {runs_as(variant)} | {_rate_cell(rates[(variant, 'embedlab')])} | "
+                            f"{_ratio_cell(ratio)} |")
+    source = first.get("task") or "STSBenchmark"
+    config = (f"Configuration of every number: the first {first['n_texts']:,} distinct texts of {source}'s "
+              f"evaluation split (the same for every model), batch {first['batch_size']}, the short-text token cap, "
               f"{first.get('device', 'cpu')}, torch threads {threads.get('torch')}, onnxruntime intra-op threads "
               f"{threads.get('onnxruntime', threads.get('torch'))}; one untimed warm-up pass, then {rounds} rounds in which "
               "every model encodes the texts once in a shuffled order; a speed-up is taken per round against the "
               "original's pass of the same round. From [`metrics/throughput.json`](metrics/throughput.json) "
               "(stage `throughput`); timings compare within one run only.")
-    return "\n".join([config, "", *rows])
+    out = [config, "", *rows]
+    if long_ratios:
+        r0 = long_ratios[0]
+        out += ["", f"On long texts (the first {r0['n_texts']:,} documents of {r0['task']}, token cap {r0['max_seq_length']}, "
+                f"the same rounds and threads), the ONNX fp32 exports that `embed.backend: onnx` runs: " + "; ".join(
+                    f"`{r['model']}` {_ratio_cell(r)} the texts/s of `{r['reference']}`" for r in long_ratios) + "."]
+    return "\n".join(out)

@@ -32,13 +32,15 @@ from .packages import PACKAGES, PackageInfo
 from .provenance import model_provenance
 from .registry import LOADERS, PREFIX_OPTIONS, SOURCE_KINDS, LoaderInfo, loader_info, register_loader
 from .sources import model_location
-from .spec import ModelSpec, check_dim, get_spec, model_error, models_from_params, spec_from_entry, with_token_cap
+from .spec import (ModelSpec, check_dim, get_spec, model_error, models_from_params, spec_from_entry, with_backend,
+                   with_token_cap)
 
 _POOLING_NAMES = ("POOLINGS", "pool", "cls_pool", "mean_pool", "max_pool", "last_token_pool")
 
 __all__ = [
     # declaring models
     "ModelSpec", "spec_from_entry", "models_from_params", "get_spec", "check_dim", "model_error", "with_token_cap",
+    "with_backend",
     # loaders and where weights come from
     "LOADERS", "LoaderInfo", "loader_info", "register_loader", "SOURCE_KINDS", "PREFIX_OPTIONS",
     "Backend", "TokenBackend", "VectorBackend", "PACKAGES", "PackageInfo", "model_location",

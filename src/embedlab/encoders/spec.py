@@ -253,3 +253,20 @@ def with_token_cap(spec: ModelSpec, cap: int | None) -> ModelSpec:
     if cap is None or spec.max_seq_length <= int(cap):
         return spec
     return dataclasses.replace(spec, max_seq_length=int(cap))
+
+
+#: the loaders whose fp32 weights ``embed.backend: onnx`` may run through their ONNX fp32 export
+ONNX_BACKEND_LOADERS = ("sentence_transformers", "transformers")
+
+
+def with_backend(spec: ModelSpec, backend: str, device: str) -> ModelSpec:
+    """The spec ``embed.backend`` (``params.encoding_backend``) asks for. ``onnx`` on CPU: a
+    ``sentence_transformers`` / ``transformers`` model with fp32 weights (pruned or not) runs as
+    ``precision: onnx-fp32`` (the same weights exported once and run by onnxruntime; the export is checked
+    against torch's token states when it is made, ``precision.EXACT_TOLERANCE``), so its provenance and
+    fingerprint say so and its vectors are encoded again. Every other model, and every model on a GPU
+    (where torch is the fast path), keeps its spec."""
+    if (backend != "onnx" or device != "cpu" or spec.loader not in ONNX_BACKEND_LOADERS
+            or spec.options.get("precision", "fp32") != "fp32"):
+        return spec
+    return dataclasses.replace(spec, options={**spec.options, "precision": "onnx-fp32"})

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..encoders import encoder_groups, model_provenance, models_from_params, runtime, set_threads, with_token_cap
+from ..encoders import (encoder_groups, model_provenance, models_from_params, pick_device, runtime, set_threads,
+                        with_backend, with_token_cap)
 from ..errors import EmbedlabError
 from ..needs import all_needs, full_size_tasks
-from ..params import load_params, own_length_pairs, token_caps
+from ..params import encoding_backend, load_params, own_length_pairs, token_caps
 from ..paths import embeddings_dir, tasks_dir
 from ..provenance import sha256_json
 from ..store import StoredRows, is_current, save_embeddings
@@ -125,12 +126,15 @@ def run(params_path: str | Path = "params.yaml") -> None:
     tasks = {name: load_prepared(name, tasks_dir()) for name in needed}
     texts = {name: texts_to_embed(task) for name, task in tasks.items()}
     cache_dir, device = runtime(settings)
+    backend = encoding_backend(settings)
+    print(f"embed: backend {backend}" + (" (fp32 transformer weights run by onnxruntime on their ONNX fp32 export)"
+                                         if backend == "onnx" else ""))
     root = embeddings_dir()
     stored = StoredRows(root)
     batch_size = int(settings.get("batch_size", 32))
     own_length = own_length_pairs(settings)  # pairs this run does not encode (a smaller data.tasks) do not apply
     for length, cap, of_pass in cap_passes(plan, tasks, caps, own_length):  # one pass per token cap
-        specs = [with_token_cap(registry[m], cap) for m in of_pass]
+        specs = [with_backend(with_token_cap(registry[m], cap), backend, device or pick_device()) for m in of_pass]
         fingerprints = {s.id: sha256_json(model_provenance(s)) for s in specs}
         groups = encoder_groups(specs, cache_dir=cache_dir, device=device)
         names_in_pass = {n for names in of_pass.values() for n in names}

@@ -1,12 +1,13 @@
 """Stage `throughput`: every registry model, and the plain ``SentenceTransformer.encode`` reference,
-timed interleaved on the same texts in one run (``throughput.rounds`` rounds, a shuffled order each),
+timed interleaved on the same texts (stage `timing_texts`: ``data/throughput_texts.json``) in one run (``throughput.rounds`` rounds, a shuffled order each),
 into reports/metrics/throughput.json. Torch, onnxruntime and faiss run with ``embed.threads`` threads (recorded).
 For the models of ``throughput.memory``: the bytes of the weights they run and the peak resident
 memory of a fresh process that loads one and encodes the same texts. For every model that runs an
 ONNX graph: what the graph computes in (op-type counts, int8 weights dequantized or int8 kernels).
 
 Output: ``records`` (flat: ``texts_per_s`` per model and for the reference, ``speedup_vs_fp32`` for
-``throughput.references``, ``ratio_vs_plain_sentence_transformers`` for the baseline; each with
+``throughput.references``, ``ratio_vs_plain_sentence_transformers`` for the baseline,
+``speedup_vs_fp32_long_texts`` for the ONNX fp32 variants on long documents; each with
 ``value`` = median over rounds, ``min``, ``max``, ``rounds``), the same per model under ``models``,
 ``baseline``, ``footprint``, ``onnx_graphs`` and ``provenance``.
 """
@@ -22,10 +23,9 @@ from ..encoders.onnx_graph import graph_summary
 from ..encoders.precision import runs_as, session_config
 from ..errors import EmbedlabError
 from ..params import load_params, token_caps
-from ..paths import metrics_path, tasks_dir
+from ..paths import metrics_path, throughput_texts_path
 from ..provenance import atomic_write_json, library_versions
-from ..tasks import available_tasks, load_prepared, texts_to_embed
-from ..throughput import (PLAIN, group_runner, onnx_file, onnxruntime_threads, paired_ratio, pick_texts, rate,
+from ..throughput import (PLAIN, group_runner, onnx_file, onnxruntime_threads, paired_ratio, rate,
                           sentence_transformer_runner, time_interleaved)
 
 
@@ -55,8 +55,8 @@ def run(params_path: str | Path = "params.yaml") -> Path:
                             "delete throughput.threads and set embed.threads")
     in_force = set_threads(embed.get("threads"))
     threads = in_force["torch"]
-    tasks = {name: load_prepared(name, tasks_dir()) for name in available_tasks(tasks_dir())}
-    texts = pick_texts(tasks, int(settings.get("texts", 256)), texts_to_embed)
+    picked = timing_texts()
+    source, texts = picked["short"]["task"], picked["short"]["texts"]
     # Short sentences are timed, so every model reads them with the short-text cap.
     specs = [with_token_cap(spec, token_caps(embed)["short"]) for spec in registry.values()]
     cache_dir, device = runtime(embed)
@@ -81,7 +81,7 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     print(f"throughput: {len(runners)} runners x {rounds} rounds of {len(texts)} texts")
     seconds, orders = time_interleaved(runners, rounds, seed=int(settings.get("seed", 0)))
 
-    common = {"n_texts": len(texts), "batch_size": batch_size, "torch_threads": threads}
+    common = {"task": source, "n_texts": len(texts), "batch_size": batch_size, "torch_threads": threads}
     models, records, group_of = {}, [], {}
     for name, group in groups.items():
         r = rate(seconds[name], len(texts))
@@ -119,6 +119,7 @@ def run(params_path: str | Path = "params.yaml") -> Path:
                                "ratio_embedlab_to_plain_max": round(ratio["max"], 3)}
     for group in groups.values():
         group.close()
+    records += long_text_speedups(settings, registry, references, picked.get("long"), embed, batch_size, rounds)
     for spec in specs:
         if spec.id in memory:  # a fresh process each, so no model's memory counts for another
             print(f"throughput: peak memory of {spec.id}")
@@ -135,6 +136,42 @@ def run(params_path: str | Path = "params.yaml") -> Path:
     target = metrics_path("throughput")
     atomic_write_json(target, payload)
     return target
+
+
+def timing_texts() -> dict:
+    """The texts stage `timing_texts` picked (``data/throughput_texts.json``)."""
+    import json
+
+    path = throughput_texts_path()
+    if not path.exists():
+        raise EmbedlabError(f"{path.name} not found", "run `dvc repro timing_texts` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def long_text_speedups(settings: dict, registry: dict, references: dict, long: dict | None, embed: dict,
+                       batch_size: int, rounds: int) -> list[dict]:
+    """``speedup_vs_fp32_long_texts`` records: each ONNX fp32 variant of ``references`` against its fp32
+    original on the long documents ``long`` (``{"task", "texts"}`` from stage `timing_texts`), at the
+    long-text token cap, interleaved over the same number of rounds (what ``embed.backend: onnx`` saves where
+    texts are long)."""
+    pairs = {v: r for v, r in references.items() if registry[v].options.get("precision") == "onnx-fp32"
+             and registry[r].options.get("precision", "fp32") == "fp32"}
+    if not long or not pairs:
+        return []
+    task, texts = long["task"], long["texts"]
+    cap = token_caps(embed)["long"]
+    specs = [with_token_cap(registry[m], cap) for m in dict.fromkeys([*pairs, *pairs.values()])]
+    cache_dir, device = runtime(embed)
+    groups = {s.id: g for g in encoder_groups(specs, cache_dir=cache_dir, device=device) for s in g.specs}
+    print(f"throughput: {len(groups)} runners x {rounds} rounds of {len(texts)} long texts ({task}, {cap or 'own'} tokens)")
+    seconds, _ = time_interleaved({m: group_runner(g.load(), texts, batch_size) for m, g in groups.items()}, rounds,
+                                  seed=int(settings.get("seed", 0)))
+    for group in {id(g): g for g in groups.values()}.values():
+        group.close()
+    max_len = {s.id: s.max_seq_length for s in specs}
+    return [{"model": v, "metric": "speedup_vs_fp32_long_texts", "reference": r, "task": task, "n_texts": len(texts),
+             "max_seq_length": max_len[r], "batch_size": batch_size, **_rounded(paired_ratio(seconds[v], seconds[r]), 3)}
+            for v, r in pairs.items()]
 
 
 def _rounded(spread: dict, digits: int = 2) -> dict:

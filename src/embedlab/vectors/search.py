@@ -19,7 +19,6 @@ ratios of passes timed minutes apart read 16x or 22x).
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
@@ -45,37 +44,12 @@ def flat_ip_index(vectors) -> object:
     return index
 
 
-def _median_range(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
 def time_search(index, queries, *, k: int = 10, n_single: int = 200, batch: int = 1000,
                 repeats: int = 5) -> dict:
     """Milliseconds per query for one query at a time (the first ``n_single`` queries, each searched
     alone) and for one batch of the first ``batch`` queries; median and range over ``repeats`` timed
-    passes after one warm-up pass."""
-    faiss = faiss_module()
-    q = np.ascontiguousarray(queries)
-    if len(q) < max(n_single, batch):
-        raise EmbedlabError(f"search timing needs {max(n_single, batch)} queries, got {len(q)}",
-                            "lower search.batch / search.single_queries or use a larger corpus")
-    single, batched = [], []
-    for rep in range(repeats + 1):
-        start = time.perf_counter()
-        for i in range(n_single):
-            index.search(q[i : i + 1], k)
-        one = (time.perf_counter() - start) / n_single * 1e3
-        start = time.perf_counter()
-        index.search(q[:batch], k)
-        many = (time.perf_counter() - start) / batch * 1e3
-        if rep:  # the first pass warms caches and thread pools
-            single.append(one)
-            batched.append(many)
-    s, b = _median_range(single), _median_range(batched)
-    return {"single_ms_per_query": s["median"], "single_ms_min": s["min"], "single_ms_max": s["max"],
-            "batch_ms_per_query": b["median"], "batch_ms_min": b["min"], "batch_ms_max": b["max"],
-            "n_corpus": int(index.ntotal), "k": k, "n_single": n_single, "batch": batch, "repeats": repeats,
-            "threads": int(faiss.omp_get_max_threads())}
+    passes after one warm-up pass: ``time_searches`` with one index."""
+    return time_searches({"index": (index, queries)}, k=k, n_single=n_single, batch=batch, rounds=repeats)["index"]
 
 
 def time_searches(cases: dict, *, k: int = 10, n_single: int = 200, batch: int = 1000, rounds: int = 5,
@@ -85,7 +59,7 @@ def time_searches(cases: dict, *, k: int = 10, n_single: int = 200, batch: int =
     ``repeats`` = ``rounds``), the per-round ms under ``single_ms_by_round`` / ``batch_ms_by_round``, and,
     with a ``reference`` name, ``single_speedup`` / ``batch_speedup`` (reference ms over this ms, per
     round) with ``_min`` / ``_max``."""
-    from ..throughput import paired_ratio, round_orders
+    from ..throughput import paired_ratio, round_orders, spread
 
     faiss = faiss_module()
     need = max(n_single, batch)
@@ -119,9 +93,9 @@ def time_searches(cases: dict, *, k: int = 10, n_single: int = 200, batch: int =
         timing = {"n_corpus": int(index.ntotal), "k": k, "n_single": n_single, "batch": batch, "repeats": rounds,
                   "rounds": rounds, "threads": int(faiss.omp_get_max_threads())}
         for pattern in ("single", "batch"):
-            spread = _median_range(ms[name][pattern])
-            timing |= {f"{pattern}_ms_per_query": spread["median"], f"{pattern}_ms_min": spread["min"],
-                       f"{pattern}_ms_max": spread["max"], f"{pattern}_ms_by_round": ms[name][pattern]}
+            median = spread(ms[name][pattern])
+            timing |= {f"{pattern}_ms_per_query": median["value"], f"{pattern}_ms_min": median["min"],
+                       f"{pattern}_ms_max": median["max"], f"{pattern}_ms_by_round": ms[name][pattern]}
             if reference is not None:
                 ratio = paired_ratio(ms[name][pattern], ms[reference][pattern])
                 timing |= {f"{pattern}_speedup": ratio["value"], f"{pattern}_speedup_min": ratio["min"],

@@ -24,13 +24,14 @@ def run_weights(exp, p: dict, progress=None) -> tuple[pd.DataFrame, dict]:
     return frame.assign(precision=frame["model"].map(lambda m: weight_label(registry[m])), method="native"), items
 
 
-def vector_agreement(exp, model: str, reference: str, tasks: list[str]) -> float:
-    """Mean cosine between a variant's and its reference's stored vectors of the same texts (every role of
-    ``tasks``); NaN where the dimensions differ."""
+def vector_agreement(exp, model: str, reference: str, tasks: list[str]) -> dict:
+    """How close a variant's stored vectors are to its reference's on the same texts (every role of ``tasks``):
+    ``mean`` and ``min`` cosine, and ``max_abs`` (max |difference| of the stored vectors); NaN where the
+    dimensions differ."""
     from ...paths import embeddings_dir
     from ...store import load_embeddings
 
-    cosines = []
+    cosines, largest = [], 0.0
     for task in tasks:
         checksum = exp.task(task)["checksum"]
         a, b = (load_embeddings(embeddings_dir(), m, task, checksum) for m in (model, reference))
@@ -40,9 +41,44 @@ def vector_agreement(exp, model: str, reference: str, tasks: list[str]) -> float
                 raise EmbedlabError(f"{model} and {reference} hold different texts for {task} ({role})",
                                     "run `dvc repro embed`")
             if xa.shape[1] != xb.shape[1]:
-                return float("nan")
+                return {"mean": float("nan"), "min": float("nan"), "max_abs": float("nan")}
             cosines.append(np.sum(unit_rows(xa, np.float32) * unit_rows(xb, np.float32), axis=1))
-    return float(np.mean(np.concatenate(cosines))) if cosines else float("nan")
+            largest = max(largest, float(np.abs(xa.astype(np.float64) - xb.astype(np.float64)).max()))
+    if not cosines:
+        return {"mean": float("nan"), "min": float("nan"), "max_abs": float("nan")}
+    every = np.concatenate(cosines)
+    return {"mean": float(np.mean(every)), "min": float(np.min(every)), "max_abs": largest}
+
+
+def encode_minutes(model: str, prepared: dict[str, dict]) -> dict[str, float]:
+    """``{"short": minutes, "long": minutes}``: the encode seconds the store's meta files record for ``model``
+    over the tasks of ``prepared`` (``{name: prepared task}``) whose checksum they hold, by the task's kind of
+    text (what the embed stage spent on this model in the run that filled the store)."""
+    import json
+
+    from ...paths import embeddings_dir
+
+    out = {"short": 0.0, "long": 0.0}
+    for name, task in prepared.items():
+        path = embeddings_dir() / model / f"{name}.meta.json"
+        if not path.exists():
+            continue
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        if meta.get("task_checksum") == task.get("checksum"):
+            out[task.get("text_length", "short")] += float(meta.get("seconds") or 0.0) / 60
+    return out
+
+
+def backend_saving(minutes: dict[str, float], short: dict, long: dict | None) -> dict:
+    """Minutes ``embed.backend: onnx`` would save on ``minutes`` (``encode_minutes``) at the per-round
+    speed-ups ``short`` / ``long`` (``{"value", "min", "max"}``; ``long`` None: the short one for both):
+    ``minutes * (1 - 1/speed-up)`` per kind of text, at the median, the slowest and the fastest round."""
+    long = long or short
+
+    def saved(key: str) -> float:
+        return sum(minutes[kind] * (1 - 1 / ratio[key]) for kind, ratio in (("short", short), ("long", long)))
+
+    return {"value": saved("value"), "min": saved("min"), "max": saved("max"), "of": sum(minutes.values())}
 
 
 def weights_table(exp, p: dict, frame: pd.DataFrame, items: dict) -> pd.DataFrame:
@@ -55,6 +91,14 @@ def weights_table(exp, p: dict, frame: pd.DataFrame, items: dict) -> pd.DataFram
     measured = exp.throughput()
     timed, footprint = measured["models"], measured.get("footprint") or {}
     speedups = {r["model"]: r for r in measured.get("records") or [] if r.get("metric") == "speedup_vs_fp32"}
+    long_speedups = {r["model"]: r for r in measured.get("records") or []
+                     if r.get("metric") == "speedup_vs_fp32_long_texts"}
+    prepared = {}
+    if long_speedups:
+        from ...paths import tasks_dir
+        from ...tasks import available_tasks
+
+        prepared = {name: exp.task(name) for name in available_tasks(tasks_dir())}
     settings = exp.resampling
     main = main_rows(frame).set_index(["model", "task"])["value"]
     rows = []
@@ -78,10 +122,19 @@ def weights_table(exp, p: dict, frame: pd.DataFrame, items: dict) -> pd.DataFram
             cmp = mean_difference([(items[model, t], items[reference, t]) for t in tasks], **settings)
             row.update({"difference": cmp["difference"], "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
                         "separated": separated(cmp)})
-            row["cosine to reference"] = vector_agreement(exp, model, reference, tasks)
+            agreement = vector_agreement(exp, model, reference, tasks)
+            row.update({"cosine to reference": agreement["mean"], "min cosine to reference": agreement["min"],
+                        "max |difference| to reference": agreement["max_abs"]})
             speed = speedups.get(model)
             if speed:  # the median of per-round ratios over the throughput stage's interleaved rounds, and their range
                 row.update({"speed-up": speed["value"], "speed-up min": speed["min"], "speed-up max": speed["max"]})
+            if speed and model in long_speedups:  # an ONNX fp32 export: what embed.backend: onnx saves on this store
+                slow = long_speedups[model]
+                saving = backend_saving(encode_minutes(reference, prepared), speed, slow)
+                row.update({"long-text speed-up": slow["value"], "long-text speed-up min": slow["min"],
+                            "long-text speed-up max": slow["max"], "reference encode minutes": saving["of"],
+                            "backend saving minutes": saving["value"], "backend saving min": saving["min"],
+                            "backend saving max": saving["max"]})
             else:
                 row["speed-up"] = row["texts/s"] / timed[reference]["texts_per_second"]
             ref_fp = footprint.get(reference) or {}
@@ -122,15 +175,22 @@ def _speedup(row) -> str:
 def weight_records(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """The cost and agreement measurements of ``weights_table`` as flat records (unit in the metric name)."""
     metrics = {"texts/s": "texts_per_second", "weights MB": "weights_megabytes", "peak RSS MB": "peak_rss_megabytes",
-               "cosine to reference": "mean_cosine_to_reference", "speed-up": "speedup_vs_reference",
+               "cosine to reference": "mean_cosine_to_reference", "min cosine to reference": "min_cosine_to_reference",
+               "max |difference| to reference": "max_abs_difference_to_reference", "speed-up": "speedup_vs_reference",
+               "long-text speed-up": "long_text_speedup_vs_reference",
+               "backend saving minutes": "onnx_backend_saving_minutes",
                "size ratio": "size_ratio_vs_reference", "sparsity": "weight_sparsity",
                "parameter sparsity": "parameter_sparsity"}
     rows = []
     for _, r in table.iterrows():
         for column, metric in metrics.items():
             if column in r and pd.notna(r[column]):
-                extra = ({"min": r["speed-up min"], "max": r["speed-up max"]}
-                         if column == "speed-up" and pd.notna(r.get("speed-up min", np.nan)) else {})
+                ranged = {"speed-up": "speed-up", "long-text speed-up": "long-text speed-up",
+                          "backend saving minutes": "backend saving"}.get(column)
+                extra = ({"min": r[f"{ranged} min"], "max": r[f"{ranged} max"]}
+                         if ranged and pd.notna(r.get(f"{ranged} min", np.nan)) else {})
+                if column == "backend saving minutes":
+                    extra["of_minutes"] = float(r["reference encode minutes"])
                 if column == "size ratio":
                     extra = {"measured_against": r["size against"]}
                 rows.append({"model": r["model"], "task": "weights", "metric": metric, "value": float(r[column]),
@@ -205,6 +265,20 @@ def weights_interpretation(table: pd.DataFrame) -> str:
                          f"{r['ci_high']:+.3f}]" + (f", cosine to fp32 {r['cosine to reference']:.4f}"
                                                     if pd.notna(r["cosine to reference"]) else "")
                          for _, r in ref.iterrows()) + ".")
+    if "backend saving minutes" in table:
+        exact = table[table["backend saving minutes"].notna()]
+        if len(exact):
+            lines.append("**An exact back end** (`embed.backend: onnx` runs every fp32 transformer model through its ONNX "
+                         "fp32 export): " + "; ".join(
+                             f"`{r['model']}`'s vectors differ from `{r['reference']}`'s by at most "
+                             f"{r['max |difference| to reference']:.1e} (min cosine {r['min cosine to reference']:.6f}) on "
+                             f"the weight tasks' texts, at {_speedup(r)} the texts/s on short texts and "
+                             + format_ratio(r["long-text speed-up"], r["long-text speed-up min"], r["long-text speed-up max"])
+                             + f" on long ones; over the {r['reference encode minutes']:.0f} min this store records for "
+                             f"encoding `{r['reference']}` that saves {r['backend saving minutes']:.0f} min "
+                             f"({r['backend saving min']:.0f}–{r['backend saving max']:.0f} at the slowest and fastest "
+                             "round's ratio; an estimate from the measured ratios, not a second cold run)"
+                             for _, r in exact.iterrows()) + ".")
     pruned = table[table["precision"].str.contains("pruned")]
     if len(pruned):
         lines.append("**Pruning** zeroes weights but stores and multiplies them as dense matrices here (" + ", ".join(
